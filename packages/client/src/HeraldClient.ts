@@ -1,0 +1,231 @@
+/**
+ * The typed client an app uses to call Herald's RPC API.
+ *
+ * Inputs are plain objects, decoded with the same schemas the server uses, so
+ * a bad field fails here with an `InvalidRequest` naming it, before anything
+ * is sent. Every failure is one of four tagged errors: `Unauthorized` (wrong
+ * API key), `InvalidRequest`, `StorageUnavailable` (retry with the same
+ * idempotency keys) and `ServerUnreachable`.
+ *
+ * @example
+ * ```ts
+ * import { HeraldClient } from "@herald/client"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const herald = yield* HeraldClient
+ *   const { id, deduplicated } = yield* herald.notify({
+ *     userId: "alice",
+ *     kind: "mention",
+ *     title: "Bob mentioned you in #general",
+ *     idempotencyKey: "msg-42-alice"
+ *   })
+ * }).pipe(Effect.provide(HeraldClient.layer({ url: "http://127.0.0.1:8080", apiKey: process.env.HERALD_API_KEY! })))
+ * ```
+ */
+import {
+  AppRpcs,
+  type Cursor,
+  InvalidRequest,
+  type Notification,
+  NotificationId,
+  NotifyItem,
+  type NotifyResult,
+  ServerUnreachable,
+  type StorageUnavailable,
+  Unauthorized,
+  UserId
+} from "@herald/domain"
+import { Context, Effect, Layer, Predicate, Redacted, Schema, SchemaIssue } from "effect"
+import type { DateTime } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
+import { RpcClient, type RpcClientError, RpcSerialization } from "effect/rpc"
+
+export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable
+
+/** A notification to publish, as plain data; see `NotifyItem` for the rules of each field. */
+export type NotifyInput = typeof NotifyItem.Encoded
+
+export interface InboxQuery {
+  readonly userId: string
+  readonly unreadOnly?: boolean
+  /** Only notifications with a cursor below this one: pass the previous page's `nextBefore`. */
+  readonly before?: number
+  readonly limit?: number
+}
+
+export interface InboxPage {
+  readonly items: ReadonlyArray<Notification>
+  /** The `before` for the next (older) page, or null on the last page. */
+  readonly nextBefore: Cursor | null
+}
+
+export interface HeraldClientOptions {
+  /** The server's base URL, for example `http://127.0.0.1:8080`. */
+  readonly url: string
+  /** The app API key (`HERALD_API_KEY`). */
+  readonly apiKey: string | Redacted.Redacted<string>
+}
+
+export class HeraldClient extends Context.Service<HeraldClient, {
+  /** Publishes one notification; resolves once it is durably stored. */
+  notify(item: NotifyInput): Effect.Effect<NotifyResult, HeraldClientError>
+  /** Publishes up to 500 notifications in one call, with one result per item in order. */
+  notifyBatch(items: ReadonlyArray<NotifyInput>): Effect.Effect<ReadonlyArray<NotifyResult>, HeraldClientError>
+  /** A page of the user's inbox, newest first. */
+  listInbox(query: InboxQuery): Effect.Effect<InboxPage, HeraldClientError>
+  unreadCount(userId: string): Effect.Effect<number, HeraldClientError>
+  /** Marks the given notifications read; returns how many changed. */
+  markRead(userId: string, ids: ReadonlyArray<string>): Effect.Effect<number, HeraldClientError>
+  markAllRead(userId: string): Effect.Effect<number, HeraldClientError>
+  /** A signed token with which the user's client opens a socket (see docs/protocol.md). */
+  issueClientToken(
+    userId: string,
+    ttlSeconds?: number
+  ): Effect.Effect<{ readonly token: string; readonly expiresAt: DateTime.Utc }, HeraldClientError>
+}>()("@herald/client/HeraldClient") {
+  /** A client for the server at `options.url`, authenticated with the app API key. */
+  static readonly layer = (options: HeraldClientOptions): Layer.Layer<HeraldClient> =>
+    Layer.effect(HeraldClient, make(options)).pipe(
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(RpcSerialization.layerJson)
+    )
+}
+
+const NotifyItems = Schema.Array(NotifyItem)
+const MarkReadInput = Schema.Struct({ userId: UserId, ids: Schema.Array(NotificationId) })
+
+const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
+  const baseUrl = options.url.replace(/\/+$/, "")
+  const apiKey = Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
+  const http = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest((request) =>
+      request.pipe(
+        HttpClientRequest.setUrl(`${baseUrl}/rpc`),
+        HttpClientRequest.bearerToken(Redacted.value(apiKey))
+      )
+    ),
+    HttpClient.filterStatusOk
+  )
+  const protocol = yield* RpcClient.makeProtocolHttp(http)
+  const rpc = yield* RpcClient.make(AppRpcs.AppRpcs).pipe(Effect.provideService(RpcClient.Protocol, protocol))
+
+  const call = <A, E>(effect: Effect.Effect<A, E | RpcClientError.RpcClientError>) =>
+    effect.pipe(
+      Effect.catchIf(isRpcClientError, (error) => Effect.fail(fromClientError(baseUrl, error))),
+      Effect.catchDefect((defect) => Effect.fail(invalidFromDefect(defect)))
+    )
+
+  const decode = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, input: unknown) =>
+    Schema.decodeUnknownEffect(schema)(input).pipe(
+      Effect.mapError((error) => invalidFromIssue(error.issue))
+    )
+
+  const notifyBatch = Effect.fn("HeraldClient.notifyBatch")(function*(input: ReadonlyArray<NotifyInput>) {
+    const items = yield* decode(NotifyItems, input).pipe(Effect.mapError(prefixPath("items")))
+    const { results } = yield* call(rpc.Notify({ items }))
+    return results
+  })
+
+  return HeraldClient.of({
+    notify: Effect.fn("HeraldClient.notify")(function*(input: NotifyInput) {
+      const [result] = yield* notifyBatch([input])
+      if (result === undefined) {
+        return yield* new ServerUnreachable({ url: baseUrl, message: "the server answered Notify with no result" })
+      }
+      return result
+    }),
+    notifyBatch,
+    listInbox: Effect.fn("HeraldClient.listInbox")(function*(query: InboxQuery) {
+      const payload = yield* decode(AppRpcs.ListInbox.payloadSchema, query)
+      return yield* call(rpc.ListInbox(payload))
+    }),
+    unreadCount: Effect.fn("HeraldClient.unreadCount")(function*(userId: string) {
+      const payload = yield* decode(AppRpcs.UnreadCount.payloadSchema, { userId })
+      const { count } = yield* call(rpc.UnreadCount(payload))
+      return count
+    }),
+    markRead: Effect.fn("HeraldClient.markRead")(function*(userId: string, ids: ReadonlyArray<string>) {
+      const payload = yield* decode(MarkReadInput, { userId, ids })
+      const { updated } = yield* call(rpc.MarkRead(payload))
+      return updated
+    }),
+    markAllRead: Effect.fn("HeraldClient.markAllRead")(function*(userId: string) {
+      const payload = yield* decode(AppRpcs.MarkAllRead.payloadSchema, { userId })
+      const { updated } = yield* call(rpc.MarkAllRead(payload))
+      return updated
+    }),
+    issueClientToken: Effect.fn("HeraldClient.issueClientToken")(function*(userId: string, ttlSeconds?: number) {
+      const payload = yield* decode(
+        AppRpcs.IssueClientToken.payloadSchema,
+        ttlSeconds === undefined ? { userId } : { userId, ttlSeconds }
+      )
+      return yield* call(rpc.IssueClientToken(payload))
+    })
+  })
+})
+
+const isRpcClientError = (u: unknown): u is RpcClientError.RpcClientError =>
+  Predicate.isTagged(u, "RpcClientError")
+
+const fromClientError = (url: string, error: RpcClientError.RpcClientError): Unauthorized | ServerUnreachable => {
+  const reason = error.reason
+  if (reason._tag === "HttpError" && reason.kind === "StatusCodeError" && statusOf(reason.cause) === 401) {
+    return new Unauthorized({ message: "the server refused the API key (401)" })
+  }
+  const status = reason._tag === "HttpError" ? statusOf(reason.cause) : undefined
+  return new ServerUnreachable({
+    url,
+    message: status === undefined ? describe(reason) : `the server answered HTTP ${status}; is ${url} a Herald server?`
+  })
+}
+
+const describe = (reason: RpcClientError.RpcClientError["reason"]): string => {
+  const cause: unknown = reason.cause
+  const inner = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
+  const text = [reason.message, Predicate.hasProperty(cause, "description") ? cause.description : undefined, inner instanceof Error ? inner.message : undefined]
+    .filter((part) => Predicate.isString(part) && part !== "")
+    .join(": ")
+  return text === "" ? reason._tag : text
+}
+
+const statusOf = (cause: unknown): number | undefined =>
+  Predicate.hasProperty(cause, "response") && Predicate.hasProperty(cause.response, "status") &&
+    Predicate.isNumber(cause.response.status)
+    ? cause.response.status
+    : undefined
+
+/**
+ * The server answers a payload that fails its schema with a defect whose
+ * message is the schema issue, ending in `at ["items"][0]["kind"]`; this
+ * turns it back into the typed error the caller can handle.
+ */
+const invalidFromDefect = (defect: unknown): InvalidRequest => {
+  const text = Predicate.isString(defect)
+    ? defect
+    : Predicate.hasProperty(defect, "message") && Predicate.isString(defect.message)
+    ? defect.message
+    : String(defect)
+  return invalidFromText(text)
+}
+
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+const invalidFromIssue = (issue: SchemaIssue.Issue): InvalidRequest =>
+  invalidFromText(formatIssue(issue))
+
+/** Parses the `at [...]` line of a schema issue into a dotted path such as `items[0].kind`. */
+export const invalidFromText = (text: string): InvalidRequest => {
+  const at = /\n\s*at (\[.*\])\s*$/.exec(text)
+  const path = at?.[1] === undefined ? "" : dottedPath(at[1])
+  const message = at === null ? text : text.slice(0, at.index).trim()
+  return new InvalidRequest({ path, message: path === "" ? message : `${path}: ${message}` })
+}
+
+const dottedPath = (bracketed: string): string =>
+  bracketed.replace(/\["([^"]*)"\]/g, ".$1").replace(/^\./, "")
+
+const prefixPath = (prefix: string) => (error: InvalidRequest): InvalidRequest => {
+  const path = error.path === "" ? prefix : error.path.startsWith("[") ? prefix + error.path : `${prefix}.${error.path}`
+  return new InvalidRequest({ path, message: error.message.replace(error.path, path) })
+}

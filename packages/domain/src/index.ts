@@ -1,0 +1,5 @@
+export * from "./Errors.ts"
+export * from "./Ids.ts"
+export * from "./Notification.ts"
+export * as AppRpcs from "./rpc/AppRpcs.ts"
+export * as Socket from "./Socket.ts"

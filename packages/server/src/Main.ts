@@ -1,0 +1,67 @@
+/**
+ * The one place the whole server is composed. `ServerLayer(config)` builds
+ * a running Herald from a config layer, which is how `bin.ts` starts it from
+ * the environment and how tests start it against their own database.
+ */
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { type ConfigurationError } from "@herald/domain"
+import { type Config, Effect, Layer, Option, Redacted } from "effect"
+import { SingleRunner } from "effect/cluster"
+import { RpcSerialization } from "effect/rpc"
+import { HeraldConfig } from "./config/HeraldConfig.ts"
+import { Secrets } from "./config/Secrets.ts"
+import { FanoutBus } from "./fanout/FanoutBus.ts"
+import { ApiKeys } from "./gateway/ApiKeys.ts"
+import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
+import { ClientTokens } from "./gateway/ClientTokens.ts"
+import { HttpServer } from "./gateway/HttpServer.ts"
+import { SocketGateway } from "./gateway/SocketGateway.ts"
+import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
+import { DatabaseLayer } from "./storage/Database.ts"
+import { NotificationRepo } from "./storage/NotificationRepo.ts"
+
+const ClusterLayer = SingleRunner.layer({ runnerStorage: "memory" }).pipe(
+  Layer.provide(NodeCrypto.layerDigest)
+)
+
+const Core = Layer.mergeAll(NotificationRepo.layer, FanoutBus.layerInProcess, ClientTokens.layer, ApiKeys.layer).pipe(
+  Layer.provideMerge(Layer.mergeAll(ClusterLayer.pipe(Layer.orDie), Secrets.layer)),
+  Layer.provideMerge(DatabaseLayer)
+)
+
+const Banner = Layer.effectDiscard(Effect.gen(function*() {
+  const http = yield* HttpServer
+  const secrets = yield* Secrets
+  const config = yield* HeraldConfig
+  yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
+  yield* Effect.logInfo(
+    Option.isNone(config.databaseUrl)
+      ? `database: embedded PostgreSQL under ${config.dataDir}/pg`
+      : "database: DATABASE_URL"
+  )
+  if (Option.isSome(secrets.file)) {
+    if (secrets.generated) {
+      yield* Effect.logInfo(
+        `generated secrets in ${secrets.file.value} (keep them; the CLI reads them from there):\n` +
+          `  HERALD_API_KEY=${Redacted.value(secrets.apiKey)}\n` +
+          `  HERALD_ADMIN_KEY=${Redacted.value(secrets.adminKey)}\n` +
+          `  HERALD_TOKEN_SECRET=${Redacted.value(secrets.tokenSecret)}`
+      )
+    } else {
+      yield* Effect.logInfo(`API key, admin key and token secret: ${secrets.file.value}`)
+    }
+  }
+}))
+
+/** A running Herald server, configured by `config`. */
+export const ServerLayer = (
+  config: Layer.Layer<HeraldConfig, Config.ConfigError>
+): Layer.Layer<HttpServer | Secrets | NotificationRepo, ConfigurationError | Config.ConfigError> =>
+  Banner.pipe(
+    Layer.provideMerge(HttpServer.layer),
+    Layer.provide(Layer.mergeAll(SocketGateway.layer, AppHandlersLayer, UserMailboxLayer, RpcSerialization.layerJson)),
+    Layer.provideMerge(Core),
+    Layer.provide(NodeServices.layer),
+    Layer.provide(config)
+  )

@@ -1,0 +1,39 @@
+/**
+ * Every setting Herald reads from its environment, decoded once at start.
+ * The table in the README lists them; a bad value stops the start with a
+ * message naming the variable.
+ */
+import { Config, Context, Duration, Layer, Option, type Redacted } from "effect"
+
+export interface HeraldConfigShape {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  /** External PostgreSQL; `None` means the embedded one under `dataDir`. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly adminKey: Option.Option<Redacted.Redacted<string>>
+  readonly tokenSecret: Option.Option<Redacted.Redacted<string>>
+  readonly heartbeat: Duration.Duration
+  readonly authTimeout: Duration.Duration
+}
+
+export const heraldConfig = Config.all({
+  port: Config.Port("HERALD_PORT").pipe(Config.withDefault(8080)),
+  host: Config.NonEmptyString("HERALD_HOST").pipe(Config.withDefault("127.0.0.1")),
+  dataDir: Config.NonEmptyString("HERALD_DATA_DIR").pipe(Config.withDefault(".data")),
+  databaseUrl: Config.option(Config.Redacted("DATABASE_URL")),
+  apiKey: Config.option(Config.Redacted("HERALD_API_KEY")),
+  adminKey: Config.option(Config.Redacted("HERALD_ADMIN_KEY")),
+  tokenSecret: Config.option(Config.Redacted("HERALD_TOKEN_SECRET")),
+  heartbeat: Config.Duration("HERALD_HEARTBEAT").pipe(Config.withDefault(Duration.seconds(15))),
+  authTimeout: Config.Duration("HERALD_AUTH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10)))
+})
+
+export class HeraldConfig extends Context.Service<HeraldConfig, HeraldConfigShape>()(
+  "@herald/server/config/HeraldConfig"
+) {
+  static readonly layer = Layer.effect(HeraldConfig, heraldConfig)
+
+  static readonly layerWith = (config: HeraldConfigShape) => Layer.succeed(HeraldConfig, config)
+}

@@ -1,0 +1,56 @@
+/**
+ * Carries encoded notification frames from the mailbox that stored them to
+ * every socket of the user. Subscriptions are per user, so traffic scales
+ * with connected users. This is the in-process bus of the embedded default;
+ * a Redis-backed one with the same interface serves a cluster.
+ *
+ * Listeners are plain callbacks because they run once per frame per socket:
+ * they must be cheap and must not fail.
+ */
+import type { Cursor, UserId } from "@herald/domain"
+import { Context, Effect, Layer, type Scope } from "effect"
+
+export interface FanoutMessage {
+  readonly userId: UserId
+  readonly cursor: Cursor
+  /** The notification frame, JSON-encoded once for all sockets. */
+  readonly frame: string
+}
+
+export type FanoutListener = (message: FanoutMessage) => void
+
+export class FanoutBus extends Context.Service<FanoutBus, {
+  publish(messages: ReadonlyArray<FanoutMessage>): Effect.Effect<void>
+  /** Calls `listener` for each message to `userId` until the scope closes. */
+  subscribe(userId: UserId, listener: FanoutListener): Effect.Effect<void, never, Scope.Scope>
+}>()("@herald/server/fanout/FanoutBus") {
+  static readonly layerInProcess = Layer.sync(FanoutBus, () => {
+    const listeners = new Map<UserId, Set<FanoutListener>>()
+    return FanoutBus.of({
+      publish: (messages) =>
+        Effect.sync(() => {
+          for (const message of messages) {
+            const set = listeners.get(message.userId)
+            if (set !== undefined) for (const listener of set) listener(message)
+          }
+        }),
+      subscribe: (userId, listener) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            let set = listeners.get(userId)
+            if (set === undefined) {
+              set = new Set()
+              listeners.set(userId, set)
+            }
+            set.add(listener)
+          }),
+          () =>
+            Effect.sync(() => {
+              const set = listeners.get(userId)
+              set?.delete(listener)
+              if (set?.size === 0) listeners.delete(userId)
+            })
+        )
+    })
+  })
+}

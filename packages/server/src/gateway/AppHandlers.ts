@@ -1,0 +1,72 @@
+/**
+ * Handlers of the app-facing RPC group. `Notify` routes each user's items to
+ * that user's mailbox entity; reads go straight to the repository.
+ */
+import { AppRpcs, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
+import { Effect } from "effect"
+import { UserMailbox } from "../mailbox/UserMailbox.ts"
+import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { ClientTokens } from "./ClientTokens.ts"
+
+const DefaultTokenTtlSeconds = 3600
+const DefaultInboxPage = 50
+
+export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
+  const repo = yield* NotificationRepo
+  const tokens = yield* ClientTokens
+  const mailbox = yield* UserMailbox.client
+
+  const publishFor = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
+    mailbox(userId).Publish({ items }).pipe(
+      Effect.catchTags({
+        MailboxFull: () => Effect.fail(new StorageUnavailable({ message: `the mailbox of ${userId} is full; retry shortly`, retryable: true })),
+        AlreadyProcessingMessage: () => Effect.fail(new StorageUnavailable({ message: "the publish is already being processed; retry with the same idempotency key", retryable: true })),
+        PersistenceError: (error) => Effect.fail(new StorageUnavailable({ message: `cluster storage error: ${error.message}`, retryable: true })),
+        EntityNotAssignedToRunner: () => Effect.fail(new StorageUnavailable({ message: "the user's shard is moving between nodes; retry shortly", retryable: true }))
+      })
+    )
+
+  return AppRpcs.AppRpcs.of({
+    Notify: Effect.fn("Rpc.Notify")(function*({ items }) {
+      // Items are grouped per user (one transaction each), then answered in the caller's order.
+      const groups = new Map<UserId, Array<number>>()
+      items.forEach((item, index) => {
+        const group = groups.get(item.userId)
+        if (group === undefined) groups.set(item.userId, [index])
+        else group.push(index)
+      })
+      const results: Array<NotifyResult> = []
+      yield* Effect.forEach(groups, ([userId, indices]) =>
+        publishFor(userId, indices.flatMap((index) => items[index] ?? [])).pipe(
+          Effect.map((answers) => answers.forEach((answer, i) => {
+            const index = indices[i]
+            if (index !== undefined) results[index] = answer
+          }))
+        ), { concurrency: 16, discard: true })
+      return { results }
+    }),
+    ListInbox: Effect.fn("Rpc.ListInbox")(function*(query) {
+      const limit = query.limit ?? DefaultInboxPage
+      const items = yield* repo.inbox({
+        userId: query.userId,
+        unreadOnly: query.unreadOnly ?? false,
+        before: query.before,
+        limit
+      })
+      const last = items.at(-1)
+      return { items, nextBefore: items.length === limit && last !== undefined ? last.cursor : null }
+    }),
+    UnreadCount: Effect.fn("Rpc.UnreadCount")(function*({ userId }) {
+      return { count: yield* repo.unreadCount(userId) }
+    }),
+    MarkRead: Effect.fn("Rpc.MarkRead")(function*({ userId, ids }) {
+      return { updated: yield* repo.markRead(userId, ids) }
+    }),
+    MarkAllRead: Effect.fn("Rpc.MarkAllRead")(function*({ userId }) {
+      return { updated: yield* repo.markAllRead(userId) }
+    }),
+    IssueClientToken: Effect.fn("Rpc.IssueClientToken")(function*({ userId, ttlSeconds }) {
+      return yield* tokens.issue(userId, ttlSeconds ?? DefaultTokenTtlSeconds)
+    })
+  })
+}))

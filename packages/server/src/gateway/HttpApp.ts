@@ -1,0 +1,43 @@
+/**
+ * The HTTP routes: `/rpc` (the app RPC group, API key required), `/healthz`
+ * (the process is up) and `/readyz` (it can reach its database).
+ */
+import { AppRpcs } from "@herald/domain"
+import { Effect } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { RpcServer } from "effect/rpc"
+import { SqlClient } from "effect/sql"
+import { ApiKeys } from "./ApiKeys.ts"
+
+export const makeHttpApp = Effect.gen(function*() {
+  const keys = yield* ApiKeys
+  const sql = yield* SqlClient.SqlClient
+  const rpc = yield* RpcServer.toHttpEffect(AppRpcs.AppRpcs, { spanPrefix: "Rpc" })
+
+  const problem = (status: number, error: string, message: string) =>
+    HttpServerResponse.jsonUnsafe({ error, message }, { status })
+
+  return Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const path = request.url.split("?", 1)[0]
+    switch (path) {
+      case "/healthz":
+        return HttpServerResponse.jsonUnsafe({ status: "ok" })
+      case "/readyz":
+        return yield* sql`SELECT 1`.pipe(
+          Effect.as(HttpServerResponse.jsonUnsafe({ status: "ready" })),
+          Effect.catch(() => Effect.succeed(problem(503, "NotReady", "the database cannot be reached")))
+        )
+      case "/rpc": {
+        if (request.method !== "POST") return problem(405, "MethodNotAllowed", "RPC calls are POST requests")
+        const scope = keys.scopeOf(request.headers["authorization"])
+        if (scope === undefined) {
+          return problem(401, "Unauthorized", "missing or wrong API key: send Authorization: Bearer <HERALD_API_KEY>")
+        }
+        return yield* rpc
+      }
+      default:
+        return problem(404, "NotFound", `no route ${request.method} ${path}`)
+    }
+  })
+})

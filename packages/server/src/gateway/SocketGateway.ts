@@ -1,0 +1,258 @@
+/**
+ * The WebSocket gateway at `/ws` (on `ws`): authenticates each socket by its
+ * first frame, catches it up from its cursor, then writes live frames from
+ * the fan-out bus. The protocol is `docs/protocol.md`.
+ *
+ * Ordering without gaps or duplicates: a socket subscribes to the bus
+ * *before* reading the database, buffers live frames while it replays, then
+ * sends only buffered frames above the last replayed cursor. Every later
+ * frame is checked against the last cursor sent.
+ *
+ * Socket events are callbacks on the hot path, so per-frame work is plain
+ * code; only authentication and catch-up (database reads) run as effects.
+ */
+import { Cursor, Socket, type TokenRejected, type UserId } from "@herald/domain"
+import { Context, Duration, Effect, Exit, FiberSet, Layer, Schedule, Schema, Scope, SchemaIssue } from "effect"
+import type { IncomingMessage } from "node:http"
+import type { Duplex } from "node:stream"
+import { type RawData, type WebSocket, WebSocketServer } from "ws"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
+import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
+import { notificationFrameText } from "../mailbox/UserMailbox.ts"
+import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { ClientTokens } from "./ClientTokens.ts"
+
+const ReplayPageSize = 500
+const AckFlushMillis = 200
+const NoCursor = Cursor.make(0)
+
+interface Connection {
+  readonly ws: WebSocket
+  state: "auth" | "authenticating" | "syncing" | "live" | "closed"
+  userId: UserId | undefined
+  lastSent: Cursor
+  buffer: Array<FanoutMessage>
+  lastSeen: number
+  lastPing: number
+  subscription: Scope.Closeable | undefined
+  authTimer: ReturnType<typeof setTimeout> | undefined
+  ackCursor: Cursor
+  ackTimer: ReturnType<typeof setTimeout> | undefined
+}
+
+export class SocketGateway extends Context.Service<SocketGateway, {
+  /** Takes over an HTTP upgrade request for `/ws`. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Closes every socket with 1001 (going away), so clients reconnect elsewhere or later. */
+  readonly closeAll: Effect.Effect<void>
+  readonly connectionCount: () => number
+}>()("@herald/server/gateway/SocketGateway") {
+  static readonly layer = Layer.effect(SocketGateway, make())
+}
+
+const decodeClientFrame = Schema.decodeUnknownExit(Socket.ClientFrameJson)
+const formatIssue = SchemaIssue.makeFormatterDefault()
+const encodeServerFrame = Schema.encodeSync(Socket.ServerFrame)
+const frameText = (frame: Socket.ServerFrame) => JSON.stringify(encodeServerFrame(frame))
+const pingText = frameText(new Socket.PingFrame({ type: "ping" }))
+const pongText = frameText(new Socket.PongFrame({ type: "pong" }))
+
+function make() {
+  return Effect.gen(function*() {
+    const config = yield* HeraldConfig
+    const repo = yield* NotificationRepo
+    const tokens = yield* ClientTokens
+    const bus = yield* FanoutBus
+    const run = yield* FiberSet.makeRuntime()
+    const heartbeatMs = Duration.toMillis(config.heartbeat)
+    const authTimeoutMs = Duration.toMillis(config.authTimeout)
+    const connections = new Set<Connection>()
+
+    const wss = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        new WebSocketServer({ noServer: true, maxPayload: Socket.MaxClientFrameBytes, perMessageDeflate: false })
+      ),
+      (wss) => Effect.callback<void>((resume) => wss.close(() => resume(Effect.void)))
+    )
+
+    const send = (conn: Connection, text: string) => {
+      if (conn.state !== "closed") conn.ws.send(text)
+    }
+
+    const sendError = (conn: Connection, code: Socket.SocketErrorCode, message: string) =>
+      send(conn, frameText(new Socket.ErrorFrame({ type: "error", code, message })))
+
+    const close = (conn: Connection, code: number, reason: string) => {
+      if (conn.state === "closed") return
+      conn.ws.close(code, reason)
+      release(conn)
+    }
+
+    const release = (conn: Connection) => {
+      if (conn.state === "closed" && conn.subscription === undefined) return
+      conn.state = "closed"
+      connections.delete(conn)
+      if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
+      if (conn.ackTimer !== undefined) {
+        clearTimeout(conn.ackTimer)
+        flushAck(conn)
+      }
+      const subscription = conn.subscription
+      conn.subscription = undefined
+      if (subscription !== undefined) run(Scope.close(subscription, Exit.void))
+    }
+
+    const deliver = (conn: Connection, message: FanoutMessage) => {
+      if (conn.state === "live") {
+        if (message.cursor > conn.lastSent) {
+          conn.lastSent = message.cursor
+          send(conn, message.frame)
+        }
+      } else if (conn.state === "syncing") {
+        conn.buffer.push(message)
+      }
+    }
+
+    const flushAck = (conn: Connection) => {
+      conn.ackTimer = undefined
+      if (conn.userId !== undefined && conn.ackCursor > 0) {
+        run(repo.recordAck(conn.userId, conn.ackCursor).pipe(Effect.ignore))
+      }
+    }
+
+    const onTokenRejected = (conn: Connection, error: TokenRejected) => {
+      sendError(conn, error.reason, error.message)
+      close(
+        conn,
+        error.reason === "token_expired" ? Socket.CloseCodes.tokenExpired : Socket.CloseCodes.invalidToken,
+        error.reason
+      )
+    }
+
+    const authenticate = Effect.fn("SocketGateway.authenticate")(function*(conn: Connection, frame: Socket.AuthFrame) {
+      const userId = yield* tokens.verify(frame.token)
+      if (conn.state !== "authenticating") return
+      if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
+      conn.userId = userId
+      conn.state = "syncing"
+      yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
+      const subscription = yield* Scope.make()
+      conn.subscription = subscription
+      yield* bus.subscribe(userId, (message) => deliver(conn, message)).pipe(Scope.provide(subscription))
+      const latest = yield* repo.latestCursor(userId)
+      send(conn, frameText(new Socket.ReadyFrame({ type: "ready", userId, cursor: latest, heartbeatMs })))
+      let sent: Cursor = latest
+      if (frame.resume !== undefined) {
+        sent = frame.resume < latest ? frame.resume : latest
+        while (conn.state === "syncing") {
+          const page = yield* repo.pageAfter(userId, sent, ReplayPageSize)
+          for (const notification of page) send(conn, notificationFrameText(notification))
+          const last = page.at(-1)
+          if (last !== undefined) sent = last.cursor
+          if (page.length < ReplayPageSize) break
+        }
+      }
+      if (conn.state !== "syncing") return
+      conn.lastSent = sent
+      send(conn, frameText(new Socket.SyncedFrame({ type: "synced", cursor: sent })))
+      conn.state = "live"
+      const buffered = conn.buffer
+      conn.buffer = []
+      for (const message of buffered) deliver(conn, message)
+    }, (effect, conn) =>
+      effect.pipe(
+        Effect.catchTags({
+          TokenRejected: (error) => Effect.sync(() => onTokenRejected(conn, error)),
+          StorageUnavailable: (error) =>
+            Effect.sync(() => {
+              sendError(conn, "internal", "the server cannot read notifications right now; reconnect shortly")
+              close(conn, 1011, "storage unavailable")
+            }).pipe(Effect.andThen(Effect.logWarning("socket catch-up failed", error.message)))
+        })
+      ))
+
+    const onMessage = (conn: Connection, data: RawData, isBinary: boolean) => {
+      conn.lastSeen = Date.now()
+      const decoded = decodeClientFrame(isBinary ? "" : data.toString())
+      if (Exit.isFailure(decoded)) {
+        const reason = decoded.cause.reasons[0]
+        const issue = reason?._tag === "Fail" ? formatIssue(reason.error.issue) : "not a frame"
+        return sendError(conn, "malformed_frame", isBinary ? "frames must be JSON text, not binary" : issue)
+      }
+      const frame = decoded.value
+      switch (frame.type) {
+        case "auth": {
+          if (conn.state !== "auth") return sendError(conn, "already_authenticated", "this socket is already authenticated")
+          conn.state = "authenticating"
+          run(authenticate(conn, frame))
+          return
+        }
+        case "ack": {
+          if (conn.userId === undefined) return sendError(conn, "not_authenticated", "send an auth frame first")
+          if (frame.cursor > conn.ackCursor) conn.ackCursor = frame.cursor
+          if (conn.ackTimer === undefined) conn.ackTimer = setTimeout(() => flushAck(conn), AckFlushMillis)
+          return
+        }
+        case "ping":
+          return send(conn, pongText)
+        case "pong":
+          return
+      }
+    }
+
+    const accept = (ws: WebSocket) => {
+      const now = Date.now()
+      const conn: Connection = {
+        ws,
+        state: "auth",
+        userId: undefined,
+        lastSent: NoCursor,
+        buffer: [],
+        lastSeen: now,
+        lastPing: now,
+        subscription: undefined,
+        authTimer: undefined,
+        ackCursor: NoCursor,
+        ackTimer: undefined
+      }
+      connections.add(conn)
+      conn.authTimer = setTimeout(() => {
+        if (conn.state === "auth" || conn.state === "authenticating") {
+          sendError(conn, "timeout", `no valid auth frame within ${authTimeoutMs} ms`)
+          close(conn, Socket.CloseCodes.timeout, "auth timeout")
+        }
+      }, authTimeoutMs)
+      ws.on("message", (data, isBinary) => onMessage(conn, data, isBinary))
+      ws.on("close", () => release(conn))
+      // `ws` closes with 1009 itself when a frame exceeds maxPayload; the error only needs swallowing.
+      ws.on("error", () => release(conn))
+    }
+
+    // Swept at half the interval so a silent peer is closed within two intervals of its last frame.
+    const sweep = Effect.sync(() => {
+      const now = Date.now()
+      for (const conn of connections) {
+        if (conn.userId === undefined) continue
+        if (now - conn.lastSeen > heartbeatMs * 1.5) {
+          sendError(conn, "timeout", "no frame from the client for two heartbeat intervals")
+          close(conn, Socket.CloseCodes.timeout, "heartbeat timeout")
+        } else if (now - conn.lastPing >= heartbeatMs) {
+          conn.lastPing = now
+          send(conn, pingText)
+        }
+      }
+    })
+    yield* Effect.forkScoped(Effect.repeat(sweep, Schedule.spaced(Duration.millis(heartbeatMs / 2))))
+
+    const closeAll = Effect.sync(() => {
+      for (const conn of [...connections]) close(conn, Socket.CloseCodes.goingAway, "server shutting down")
+    })
+    yield* Effect.addFinalizer(() => closeAll)
+
+    return SocketGateway.of({
+      handleUpgrade: (request, socket, head) => wss.handleUpgrade(request, socket, head, accept),
+      closeAll,
+      connectionCount: () => connections.size
+    })
+  })
+}

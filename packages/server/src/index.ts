@@ -1,0 +1,5 @@
+export { HeraldConfig } from "./config/HeraldConfig.ts"
+export { Secrets } from "./config/Secrets.ts"
+export { HttpServer } from "./gateway/HttpServer.ts"
+export { ServerLayer } from "./Main.ts"
+export { NotificationRepo } from "./storage/NotificationRepo.ts"

@@ -1,0 +1,62 @@
+/**
+ * The PostgreSQL connection pool, on `DATABASE_URL` when set and on the
+ * embedded PostgreSQL otherwise, with Herald's migrations applied before
+ * anything else may use it.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { ConfigurationError } from "@herald/domain"
+import { Effect, Layer, Option } from "effect"
+import { Migrator, type SqlClient } from "effect/sql"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
+import { EmbeddedPostgres } from "./EmbeddedPostgres.ts"
+import notifications from "./migrations/0001_notifications.ts"
+
+/** Numbered, never edited once landed; a new change is a new entry. */
+export const migrations = Migrator.fromRecord({
+  "0001_notifications": notifications
+})
+
+const runMigrations = Migrator.make({})
+
+/** Runs the migrations; safe to run at every start (applied ones are skipped). */
+export const MigrationsLayer = Layer.effectDiscard(
+  runMigrations({ loader: migrations, table: "herald_migrations" }).pipe(
+    Effect.mapError((cause) => new ConfigurationError({ message: `database migration failed: ${cause.message}` })),
+    Effect.withSpan("Database.migrate")
+  )
+)
+
+const poolOptions = { applicationName: "herald", maxConnections: 20 } as const
+
+const pool = (options: PgClient.PgPoolConfig) =>
+  PgClient.layerFrom(
+    PgClient.make({ ...poolOptions, ...options }).pipe(
+      Effect.mapError((cause) => new ConfigurationError({ message: `cannot connect to PostgreSQL: ${cause.message}` }))
+    )
+  )
+
+const embeddedClient = Layer.unwrap(
+  Effect.map(EmbeddedPostgres, (pg) =>
+    pool({
+      host: pg.host,
+      port: pg.port,
+      username: pg.username,
+      password: pg.password,
+      database: pg.database
+    }))
+)
+
+/** `SqlClient` on the configured PostgreSQL, migrated. */
+export const DatabaseLayer: Layer.Layer<
+  SqlClient.SqlClient | PgClient.PgClient,
+  ConfigurationError,
+  HeraldConfig
+> = Layer.unwrap(
+  Effect.map(HeraldConfig, (config) =>
+    Option.match(config.databaseUrl, {
+      onSome: (url) => pool({ url }),
+      onNone: () => embeddedClient.pipe(Layer.provide(EmbeddedPostgres.layer(config.dataDir)))
+    }))
+).pipe(
+  (client) => Layer.provideMerge(MigrationsLayer, client)
+)

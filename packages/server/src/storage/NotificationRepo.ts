@@ -1,0 +1,200 @@
+/**
+ * Notifications in PostgreSQL: idempotent batched inserts that assign each
+ * user's cursors, and the reads the inbox and socket catch-up need.
+ */
+import {
+  Cursor,
+  Notification,
+  NotificationId,
+  type NotifyItem,
+  NotifyResult,
+  StorageUnavailable,
+  type UserId
+} from "@herald/domain"
+import { Array as Arr, Context, DateTime, Effect, Layer, Result, Schema } from "effect"
+import { SecureRandom } from "effect/crypto"
+import { SqlClient, type SqlError } from "effect/sql"
+
+export interface Published {
+  /** One result per item, in the order given. */
+  readonly results: ReadonlyArray<NotifyResult>
+  /** The notifications this call stored (not the deduplicated ones), in cursor order. */
+  readonly stored: ReadonlyArray<Notification>
+}
+
+export interface InboxQuery {
+  readonly userId: UserId
+  readonly unreadOnly: boolean
+  readonly before: Cursor | undefined
+  readonly limit: number
+}
+
+export class NotificationRepo extends Context.Service<NotificationRepo, {
+  /** Stores the items for one user in one transaction; items whose idempotency key was seen come back deduplicated. */
+  publish(userId: UserId, items: ReadonlyArray<NotifyItem>): Effect.Effect<Published, StorageUnavailable>
+  /** Up to `limit` notifications with a cursor above `after`, oldest first. */
+  pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
+  latestCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
+  /** Newest first. */
+  inbox(query: InboxQuery): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
+  unreadCount(userId: UserId): Effect.Effect<number, StorageUnavailable>
+  markRead(userId: UserId, ids: ReadonlyArray<NotificationId>): Effect.Effect<number, StorageUnavailable>
+  markAllRead(userId: UserId): Effect.Effect<number, StorageUnavailable>
+  recordAck(userId: UserId, cursor: Cursor): Effect.Effect<void, StorageUnavailable>
+}>()("@herald/server/storage/NotificationRepo") {
+  static readonly layer = Layer.effect(NotificationRepo, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decodeRows = Schema.decodeUnknownEffect(Schema.Array(Notification))
+
+    const columns = sql`
+      id::text AS id, user_id AS "userId", cursor::float8 AS cursor, kind, title, body, link, actor,
+      idempotency_key AS "idempotencyKey",
+      to_json(created_at)#>>'{}' AS "createdAt", to_json(read_at)#>>'{}' AS "readAt"`
+
+    const selectRaw = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
+      Effect.flatMap(rows, decodeRows)
+    const selectNotifications = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
+      selectRaw(rows).pipe(Effect.mapError(unavailable))
+
+    const publish = Effect.fn("NotificationRepo.publish")(function*(userId: UserId, items: ReadonlyArray<NotifyItem>) {
+      const now = yield* DateTime.now
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
+        const existing = new Map<string, { readonly id: NotificationId; readonly cursor: Cursor }>()
+        if (keys.length > 0) {
+          const found = yield* selectRaw(
+            sql`SELECT ${columns} FROM notifications WHERE user_id = ${userId} AND idempotency_key IN ${sql.in(keys)}`
+          )
+          for (const n of found) existing.set(n.idempotencyKey ?? "", { id: n.id, cursor: n.cursor })
+        }
+        // Each item is new (its index among the fresh ones), or a duplicate of a
+        // stored one, or of an earlier item of this same batch (by key).
+        const fresh: Array<NotifyItem> = []
+        const freshIndexByKey = new Map<string, number>()
+        const plan = items.map((item) => {
+          const key = item.idempotencyKey
+          if (key !== undefined) {
+            const earlier = existing.get(key)
+            if (earlier !== undefined) return { duplicateOf: earlier }
+            const inBatch = freshIndexByKey.get(key)
+            if (inBatch !== undefined) return { duplicateOfFresh: inBatch }
+            freshIndexByKey.set(key, fresh.length)
+          }
+          fresh.push(item)
+          return { fresh: fresh.length - 1 }
+        })
+        const stored: Array<Notification> = []
+        if (fresh.length > 0) {
+          const [counter] = yield* sql<{ readonly last: number }>`
+            INSERT INTO herald_users (user_id, last_cursor) VALUES (${userId}, ${fresh.length})
+            ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${fresh.length}
+            RETURNING last_cursor::float8 AS last`
+          const first = (counter?.last ?? fresh.length) - fresh.length + 1
+          fresh.forEach((item, index) => {
+            stored.push(
+              new Notification({
+                id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
+                userId,
+                cursor: Cursor.make(first + index),
+                kind: item.kind,
+                title: item.title,
+                body: item.body ?? null,
+                link: item.link ?? null,
+                actor: item.actor ?? null,
+                idempotencyKey: item.idempotencyKey ?? null,
+                createdAt: now,
+                readAt: null
+              })
+            )
+          })
+          const rows = stored.map((n): Record<string, unknown> => ({
+              id: n.id,
+              user_id: n.userId,
+              cursor: n.cursor,
+              kind: n.kind,
+              title: n.title,
+              body: n.body,
+              link: n.link,
+              actor: n.actor,
+              idempotency_key: n.idempotencyKey,
+              created_at: DateTime.toDateUtc(n.createdAt)
+            }))
+          if (Arr.isReadonlyArrayNonEmpty(rows)) {
+            yield* sql`INSERT INTO notifications ${sql.insert(rows)}`
+          }
+        }
+        const results = Arr.filterMap(plan, (step) => {
+          if ("duplicateOf" in step) return Result.succeed(new NotifyResult({ ...step.duplicateOf, userId, deduplicated: true }))
+          const own = stored["fresh" in step ? step.fresh : step.duplicateOfFresh]
+          return own === undefined
+            ? Result.failVoid
+            : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
+        })
+        return { results, stored }
+      })).pipe(Effect.mapError(unavailable))
+    })
+
+    const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
+      return yield* selectNotifications(sql`
+        SELECT ${columns} FROM notifications
+        WHERE user_id = ${userId} AND cursor > ${after}
+        ORDER BY cursor ASC LIMIT ${limit}`)
+    })
+
+    const latestCursor = Effect.fn("NotificationRepo.latestCursor")(function*(userId: UserId) {
+      const rows = yield* sql<{ readonly last: number }>`
+        SELECT last_cursor::float8 AS last FROM herald_users WHERE user_id = ${userId}`.pipe(
+        Effect.mapError(unavailable)
+      )
+      return Cursor.make(rows[0]?.last ?? 0)
+    })
+
+    const inbox = Effect.fn("NotificationRepo.inbox")(function*(query: InboxQuery) {
+      return yield* selectNotifications(sql`
+        SELECT ${columns} FROM notifications
+        WHERE user_id = ${query.userId}
+          ${query.unreadOnly ? sql`AND read_at IS NULL` : sql``}
+          ${query.before === undefined ? sql`` : sql`AND cursor < ${query.before}`}
+        ORDER BY cursor DESC LIMIT ${query.limit}`)
+    })
+
+    const count = (rows: Effect.Effect<ReadonlyArray<{ readonly n: number }>, SqlError.SqlError>) =>
+      rows.pipe(Effect.map((rows) => rows[0]?.n ?? 0), Effect.mapError(unavailable))
+
+    return NotificationRepo.of({
+      publish,
+      pageAfter,
+      latestCursor,
+      inbox,
+      unreadCount: Effect.fn("NotificationRepo.unreadCount")((userId: UserId) =>
+        count(sql`SELECT count(*)::float8 AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`)
+      ),
+      markRead: Effect.fn("NotificationRepo.markRead")((userId: UserId, ids: ReadonlyArray<NotificationId>) =>
+        count(sql`
+          WITH updated AS (
+            UPDATE notifications SET read_at = now()
+            WHERE user_id = ${userId} AND read_at IS NULL AND id::text IN ${sql.in(ids)}
+            RETURNING 1
+          ) SELECT count(*)::float8 AS n FROM updated`)
+      ),
+      markAllRead: Effect.fn("NotificationRepo.markAllRead")((userId: UserId) =>
+        count(sql`
+          WITH updated AS (
+            UPDATE notifications SET read_at = now() WHERE user_id = ${userId} AND read_at IS NULL RETURNING 1
+          ) SELECT count(*)::float8 AS n FROM updated`)
+      ),
+      recordAck: Effect.fn("NotificationRepo.recordAck")((userId: UserId, cursor: Cursor) =>
+        sql`UPDATE herald_users SET acked_cursor = GREATEST(acked_cursor, ${cursor}) WHERE user_id = ${userId}`.pipe(
+          Effect.asVoid,
+          Effect.mapError(unavailable)
+        )
+      )
+    })
+  }))
+}
+
+const unavailable = (cause: SqlError.SqlError | Schema.SchemaError | StorageUnavailable): StorageUnavailable =>
+  cause._tag === "StorageUnavailable" ? cause : new StorageUnavailable({
+    message: cause._tag === "SchemaError" ? `stored data did not decode: ${cause.message}` : `database error: ${cause.message}`,
+    retryable: cause._tag !== "SchemaError"
+  })

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Runs a Herald task on the Node 24 and pnpm that the project pins in
+# .tools/package.json, installing them (with the system npm) and the
+# workspace's dependencies first when they are missing or out of date.
+# Usage: scripts/run.sh start|test|herald|bench [args...]
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+say() { printf 'herald: %s\n' "$*" >&2; }
+
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm is needed once to install the pinned Node 24 (any Node >= 18 with npm will do)"
+  exit 1
+fi
+if [ ! -x "$tools/node_modules/.bin/node" ] || [ ! -x "$tools/node_modules/.bin/pnpm" ] ||
+  ! cmp -s "$tools/package-lock.json" "$tools/node_modules/.herald-lock"; then
+  say "installing the pinned Node and pnpm into .tools/ (first run only)"
+  (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp "$tools/package-lock.json" "$tools/node_modules/.herald-lock"
+fi
+PATH="$tools/node_modules/.bin:$PATH"
+export PATH
+
+if [ ! -d "$root/node_modules/.pnpm" ] || ! cmp -s "$root/pnpm-lock.yaml" "$root/node_modules/.pnpm/lock.yaml"; then
+  say "installing dependencies"
+  (cd "$root" && pnpm install --frozen-lockfile --reporter=append-only >&2)
+fi
+
+task=${1:-}
+[ $# -gt 0 ] && shift
+cd "$root"
+case "$task" in
+  start) exec node packages/server/src/bin.ts "$@" ;;
+  herald) exec node packages/cli/src/bin.ts "$@" ;;
+  test) exec node scripts/test.ts "$@" ;;
+  bench) exec node test/bench/delivery.ts "$@" ;;
+  *) say "usage: scripts/run.sh start|test|herald|bench [args...]"; exit 2 ;;
+esac
