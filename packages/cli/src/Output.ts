@@ -1,0 +1,33 @@
+/**
+ * How commands print: one line at a time, written straight to the process's
+ * stdout or stderr and awaited, so each line leaves the process the moment it
+ * is printed (nothing is held in a buffer; `herald tail` relies on this).
+ *
+ * With `--json`, stdout carries exactly one JSON object per line and nothing
+ * else; anything meant for people (progress, hints) goes to stderr.
+ */
+import { Effect } from "effect"
+import { OutputClosed } from "./CliErrors.ts"
+import { herald } from "./Root.ts"
+
+const write = (stream: NodeJS.WriteStream, text: string): Effect.Effect<void, OutputClosed> =>
+  Effect.callback<void, OutputClosed>((resume) => {
+    stream.write(text, (error) => {
+      resume(error ? Effect.fail(new OutputClosed({ message: error.message })) : Effect.void)
+    })
+  })
+
+/** Writes one line to stdout. */
+export const stdoutLine = (line: string): Effect.Effect<void, OutputClosed> => write(process.stdout, `${line}\n`)
+
+/** Writes one line to stderr. */
+export const stderrLine = (line: string): Effect.Effect<void, OutputClosed> => write(process.stderr, `${line}\n`)
+
+/** Prints a command's result: `value` as one JSON line under `--json`, otherwise the human-readable `text`. */
+export const printResult = Effect.fnUntraced(function*(value: object, text: string) {
+  const { json } = yield* herald
+  yield* stdoutLine(json ? JSON.stringify(value) : text)
+})
+
+/** Prints a note for people: on stderr, so that `--json` stdout stays pure. */
+export const note = (text: string): Effect.Effect<void, OutputClosed> => stderrLine(text)

@@ -1,0 +1,24 @@
+/**
+ * The root `herald` command and the flags it shares with every subcommand.
+ *
+ * Subcommands read the shared flags by yielding this command
+ * (`const { json, url } = yield* herald`), which is why it lives in its own
+ * module: `Cli.ts` composes the subcommands onto it, and each subcommand
+ * imports it without importing `Cli.ts`.
+ */
+import { Command } from "effect/cli"
+import { sharedFlags } from "./SharedFlags.ts"
+
+export const herald = Command.make("herald").pipe(
+  Command.withSharedFlags(sharedFlags),
+  Command.withDescription(
+    "Herald maintainer CLI: publish test notifications, watch a user's socket, read inboxes and issue client tokens. " +
+      "Flags --url, --api-key and --json work with every command, before or after its name. " +
+      "Example: herald send --user alice --kind mention --title \"Bob mentioned you\""
+  ),
+  Command.withExamples([
+    { command: "herald send --user alice --kind mention --title \"Bob mentioned you\"", description: "Publish one notification" },
+    { command: "herald tail --user alice --json", description: "Print alice's notifications as they arrive" },
+    { command: "herald inbox --user alice --unread", description: "List alice's unread notifications" }
+  ])
+)

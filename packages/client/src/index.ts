@@ -1,0 +1,3 @@
+export * from "./HeraldClient.ts"
+export * from "./NotificationSocket.ts"
+export * from "./SocketErrors.ts"

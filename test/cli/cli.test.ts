@@ -1,0 +1,157 @@
+/**
+ * The `herald` CLI as users meet it: a child process (`node packages/cli/src/bin.ts …`)
+ * whose stdout, stderr and exit code are the contract. These tests need no
+ * server; the ones against a running server live with the integration tests.
+ */
+import { execFile } from "node:child_process"
+import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+const bin = join(repoRoot, "packages/cli/src/bin.ts")
+
+// Nothing on this port answers, so every call to it fails to connect at once.
+const deadUrl = "http://127.0.0.1:1"
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+let emptyDataDir = ""
+
+/** Runs the CLI from the repo root with a clean environment (no HERALD_* variables unless given). */
+const herald = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> => {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HERALD_")))
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: repoRoot, env: { ...inherited, HERALD_DATA_DIR: emptyDataDir, NO_COLOR: "1", ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
+        resolve({ code, stdout, stderr })
+      }
+    )
+  })
+}
+
+const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
+
+beforeAll(async () => {
+  emptyDataDir = await mkdtemp(join(tmpdir(), "herald-cli-test-"))
+})
+
+afterAll(async () => {
+  await rm(emptyDataDir, { recursive: true, force: true })
+})
+
+describe("herald --help", () => {
+  it("lists every command on stdout and exits 0", async () => {
+    const run = await herald(["--help"])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe("")
+    for (const command of ["send", "tail", "inbox", "read", "token"]) {
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\s+\\S`, "m"))
+    }
+    expect(run.stdout).toContain("--url")
+    expect(run.stdout).toContain("--api-key")
+    expect(run.stdout).toContain("--json")
+  })
+
+  it.each([
+    ["send", ["--user", "--kind", "--title", "--body", "--link", "--actor", "--key"]],
+    ["tail", ["--user", "--count", "--resume", "--timeout"]],
+    ["inbox", ["--user", "--unread", "--limit", "--before"]],
+    ["read", ["--user", "--id", "--all"]],
+    ["token", ["--user", "--ttl"]]
+  ])("%s --help lists its flags, the shared ones and an example", async (command, flags) => {
+    const run = await herald([command, "--help"])
+    expect(run.code).toBe(0)
+    for (const flag of [...flags, "--url", "--api-key", "--json"]) {
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${flag}\\b.*\\S\\s{2,}\\S`, "m"))
+    }
+    expect(run.stdout).toContain(`herald ${command} --user`)
+  })
+})
+
+describe("bad input", () => {
+  it("send with an unknown --kind exits 2 with one stderr line naming the flag", async () => {
+    const run = await herald(["send", "--user", "alice", "--kind", "bogus", "--title", "hi", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--kind.*bogus/)
+    expect(run.stderr).toContain("mention")
+  })
+
+  it("a --count that is not a positive integer exits 2 naming --count", async () => {
+    const run = await herald(["tail", "--user", "alice", "--count", "0"])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--count/)
+  })
+
+  it("read without --id or --all exits 2 with one line", async () => {
+    const run = await herald(["read", "--user", "alice", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--id.*--all/)
+  })
+
+  it("a field the server's schema refuses is reported by its path before anything is sent", async () => {
+    const run = await herald(["send", "--user", "alice", "--kind", "mention", "--title", "", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: invalid request: items\[0\]\.title: /)
+  })
+
+  it("no API key anywhere exits 2 with one line saying where it looked", async () => {
+    const run = await herald(["send", "--user", "alice", "--kind", "mention", "--title", "hi", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: no API key: .*HERALD_API_KEY.*secrets\.json/)
+  })
+})
+
+describe("unreachable server", () => {
+  it("send to a URL nobody answers exits 1 with one 'cannot reach' line", async () => {
+    const run = await herald(["send", "--user", "alice", "--kind", "mention", "--title", "hi", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/)
+  })
+
+  it("takes the URL from HERALD_URL and the key from HERALD_API_KEY", async () => {
+    const run = await herald(["inbox", "--user", "alice"], { HERALD_URL: deadUrl, HERALD_API_KEY: "k" })
+    expect(run.code).toBe(1)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
+  })
+
+  it("falls back to the apiKey in $HERALD_DATA_DIR/secrets.json", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "herald-cli-secrets-"))
+    try {
+      await writeFile(join(dataDir, "secrets.json"), JSON.stringify({ apiKey: "hk_app_x", adminKey: "a", tokenSecret: "t" }))
+      const run = await herald(["token", "--user", "alice", "--url", deadUrl], { HERALD_DATA_DIR: dataDir })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(/^herald: cannot reach /)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it("tail fails the same way before opening a socket", async () => {
+    const run = await herald(["tail", "--user", "alice", "--api-key", "k", "--url", deadUrl, "--timeout", "5"])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
+  })
+})
