@@ -30,8 +30,11 @@ export type SocketState = "connecting" | "open" | "reconnecting" | "closed"
 export interface NotificationSocketOptions {
   /** The socket endpoint, `ws://host:port/ws` or `wss://…`. Never put the token in it. */
   readonly url: string
-  /** A client token, or an effect that fetches a fresh one; the effect runs before every (re)connect. */
-  readonly token: string | Effect.Effect<string>
+  /**
+   * A client token, or an effect that fetches a fresh one; the effect runs before every (re)connect,
+   * and when it fails (the app's backend is down, say) the socket backs off and tries again.
+   */
+  readonly token: string | Effect.Effect<string, unknown>
   /** The last cursor the app has already shown; the server replays everything after it. */
   readonly resumeFrom?: Cursor | undefined
   /** Send cumulative acks as notifications are emitted (default `true`). */
@@ -236,7 +239,14 @@ const make = Effect.fn("NotificationSocket.make")(function*(
 
   const run = Effect.gen(function*() {
     while (true) {
-      const code = yield* connection(yield* fetchToken)
+      const code = yield* fetchToken.pipe(
+        Effect.catchCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.interrupt
+            : Effect.as(Effect.logWarning("NotificationSocket could not fetch a token; retrying", Cause.pretty(cause)), undefined)
+        ),
+        Effect.flatMap((fetched) => fetched === undefined ? Effect.succeed(undefined) : connection(fetched))
+      )
       if (code === Socket.CloseCodes.normal) return
       if (code === Socket.CloseCodes.invalidToken || code === Socket.CloseCodes.tokenExpired) {
         const reason = code === Socket.CloseCodes.invalidToken ? "invalid_token" : "token_expired"

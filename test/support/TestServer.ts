@@ -1,0 +1,61 @@
+/**
+ * Starts a real Herald server in-process on a free port against a given
+ * database, with fixed keys, and stops it when the scope closes.
+ */
+import { HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
+import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { mkdtempSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export const apiKey = "test-app-key"
+export const adminKey = "test-admin-key"
+export const tokenSecret = "test-token-secret-0123456789abcdef"
+
+export interface RunningServer {
+  readonly url: string
+  readonly wsUrl: string
+  readonly port: number
+}
+
+export interface TestServerOptions {
+  readonly databaseUrl: string
+  readonly heartbeat?: Duration.Input
+  readonly authTimeout?: Duration.Input
+  readonly port?: number
+}
+
+export const testConfig = (options: TestServerOptions) =>
+  HeraldConfig.layerWith({
+    port: options.port ?? 0,
+    host: "127.0.0.1",
+    dataDir: mkdtempSync(join(tmpdir(), "herald-data-")),
+    databaseUrl: Option.some(Redacted.make(options.databaseUrl)),
+    apiKey: Option.some(Redacted.make(apiKey)),
+    adminKey: Option.some(Redacted.make(adminKey)),
+    tokenSecret: Option.some(Redacted.make(tokenSecret)),
+    heartbeat: Duration.fromInputUnsafe(options.heartbeat ?? "15 seconds"),
+    authTimeout: Duration.fromInputUnsafe(options.authTimeout ?? "10 seconds")
+  })
+
+/** A server that runs until the enclosing scope closes. */
+export const testServer = (options: TestServerOptions) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(ServerLayer(testConfig(options)))
+    const http = Context.get(context, HttpServer)
+    return { url: http.url, wsUrl: `ws://127.0.0.1:${http.port}/ws`, port: http.port } satisfies RunningServer
+  }).pipe(Effect.orDie)
+
+/** A port that was free a moment ago, for servers that must come back on the same address. */
+export const freePort = Effect.promise(() =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = address !== null && typeof address === "object" ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+)
