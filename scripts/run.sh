@@ -30,7 +30,9 @@ task=${1:-}
 [ $# -gt 0 ] && shift
 cd "$root"
 case "$task" in
-  start) exec node packages/server/src/bin.ts "$@" ;;
+  start)
+    say "starting; once it is ready, try in another shell: ./herald tail --user alice  (then: ./herald send --user alice --kind mention --title hi)"
+    exec node packages/server/src/bin.ts "$@" ;;
   herald) exec node packages/cli/src/bin.ts "$@" ;;
   test) exec node scripts/test.ts "$@" ;;
   bench) exec node test/bench/delivery.ts "$@" ;;

@@ -3,7 +3,7 @@
  * database, with fixed keys, and stops it when the scope closes.
  */
 import { HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
-import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -42,7 +42,10 @@ export const testConfig = (options: TestServerOptions) =>
 /** A server that runs until the enclosing scope closes. */
 export const testServer = (options: TestServerOptions) =>
   Effect.gen(function*() {
-    const context = yield* Layer.build(ServerLayer(testConfig(options)))
+    // Tests read frames, not logs: only warnings and errors of the server are shown.
+    const context = yield* Layer.build(ServerLayer(testConfig(options))).pipe(
+      Effect.provideService(References.MinimumLogLevel, "Warn")
+    )
     const http = Context.get(context, HttpServer)
     return { url: http.url, wsUrl: `ws://127.0.0.1:${http.port}/ws`, port: http.port } satisfies RunningServer
   }).pipe(Effect.orDie)

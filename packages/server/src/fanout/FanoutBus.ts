@@ -15,6 +15,8 @@ export interface FanoutMessage {
   readonly cursor: Cursor
   /** The notification frame, JSON-encoded once for all sockets. */
   readonly frame: string
+  /** When the publish was accepted (stored), in epoch milliseconds: the start of delivery latency. */
+  readonly acceptedAt: number
 }
 
 export type FanoutListener = (message: FanoutMessage) => void

@@ -20,6 +20,7 @@ import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { notificationFrameText } from "../mailbox/UserMailbox.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { inAppDeliveryLatency, socketAuthFailures, socketConnects, socketsLive } from "../telemetry/Metrics.ts"
 import { ClientTokens } from "./ClientTokens.ts"
 
 const ReplayPageSize = 500
@@ -53,6 +54,8 @@ export class SocketGateway extends Context.Service<SocketGateway, {
 const decodeClientFrame = Schema.decodeUnknownExit(Socket.ClientFrameJson)
 const formatIssue = SchemaIssue.makeFormatterDefault()
 const encodeServerFrame = Schema.encodeSync(Socket.ServerFrame)
+// A function, so TypeScript does not narrow `state` across the yields where a close event can change it.
+const isClosed = (conn: Connection) => conn.state === "closed"
 const frameText = (frame: Socket.ServerFrame) => JSON.stringify(encodeServerFrame(frame))
 const pingText = frameText(new Socket.PingFrame({ type: "ping" }))
 const pongText = frameText(new Socket.PongFrame({ type: "pong" }))
@@ -64,6 +67,7 @@ function make() {
     const tokens = yield* ClientTokens
     const bus = yield* FanoutBus
     const run = yield* FiberSet.makeRuntime()
+    const context = yield* Effect.context()
     const heartbeatMs = Duration.toMillis(config.heartbeat)
     const authTimeoutMs = Duration.toMillis(config.authTimeout)
     const connections = new Set<Connection>()
@@ -89,7 +93,8 @@ function make() {
     }
 
     const release = (conn: Connection) => {
-      if (conn.state === "closed" && conn.subscription === undefined) return
+      if (conn.state === "closed") return
+      if (conn.userId !== undefined) socketsLive.modifyUnsafe(-1, context)
       conn.state = "closed"
       connections.delete(conn)
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
@@ -107,6 +112,7 @@ function make() {
         if (message.cursor > conn.lastSent) {
           conn.lastSent = message.cursor
           send(conn, message.frame)
+          inAppDeliveryLatency.updateUnsafe(Date.now() - message.acceptedAt, context)
         }
       } else if (conn.state === "syncing") {
         conn.buffer.push(message)
@@ -121,6 +127,7 @@ function make() {
     }
 
     const onTokenRejected = (conn: Connection, error: TokenRejected) => {
+      socketAuthFailures.updateUnsafe(1, context)
       sendError(conn, error.reason, error.message)
       close(
         conn,
@@ -135,10 +142,14 @@ function make() {
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
       conn.userId = userId
       conn.state = "syncing"
+      socketConnects.updateUnsafe(1, context)
+      socketsLive.modifyUnsafe(1, context)
       yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
       const subscription = yield* Scope.make()
-      conn.subscription = subscription
       yield* bus.subscribe(userId, (message) => deliver(conn, message)).pipe(Scope.provide(subscription))
+      // The socket may have closed while this fiber ran; then nobody else would close the subscription.
+      if (isClosed(conn)) return yield* Scope.close(subscription, Exit.void)
+      conn.subscription = subscription
       const latest = yield* repo.latestCursor(userId)
       send(conn, frameText(new Socket.ReadyFrame({ type: "ready", userId, cursor: latest, heartbeatMs })))
       let sent: Cursor = latest
@@ -218,6 +229,7 @@ function make() {
       connections.add(conn)
       conn.authTimer = setTimeout(() => {
         if (conn.state === "auth" || conn.state === "authenticating") {
+          socketAuthFailures.updateUnsafe(1, context)
           sendError(conn, "timeout", `no valid auth frame within ${authTimeoutMs} ms`)
           close(conn, Socket.CloseCodes.timeout, "auth timeout")
         }

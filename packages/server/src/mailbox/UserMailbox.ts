@@ -9,11 +9,12 @@
  * and a retry with the same idempotency key stores nothing twice.
  */
 import { Notification, NotifyItem, NotifyResult, Socket, StorageUnavailable, UserId } from "@herald/domain"
-import { Effect, Schema } from "effect"
+import { Effect, Metric, Schema } from "effect"
 import { Entity } from "effect/cluster"
 import { Rpc } from "effect/rpc"
 import { FanoutBus } from "../fanout/FanoutBus.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 
 export const Publish = Rpc.make("Publish", {
   payload: { items: Schema.Array(NotifyItem) },
@@ -38,11 +39,15 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     return UserMailbox.of({
       Publish: Effect.fnUntraced(function*({ payload }) {
         const { results, stored } = yield* repo.publish(userId, payload.items)
+        const acceptedAt = Date.now()
         yield* bus.publish(stored.map((notification) => ({
           userId,
           cursor: notification.cursor,
-          frame: notificationFrameText(notification)
+          frame: notificationFrameText(notification),
+          acceptedAt
         })))
+        yield* Metric.update(notificationsStored, stored.length)
+        if (results.length > stored.length) yield* Metric.update(duplicatesSuppressed, results.length - stored.length)
         return results
       })
     })

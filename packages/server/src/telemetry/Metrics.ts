@@ -1,0 +1,34 @@
+/**
+ * Herald's own metrics (effect/Metric). Socket-side ones are updated from
+ * socket callbacks with `updateUnsafe`, so they cost no fiber per frame.
+ */
+import { Metric } from "effect"
+
+export const notificationsStored = Metric.counter("herald_notifications_stored_total", {
+  description: "Notifications durably stored",
+  incremental: true
+})
+
+export const duplicatesSuppressed = Metric.counter("herald_publish_duplicates_total", {
+  description: "Publishes answered as duplicates of an earlier idempotency key (nothing delivered)",
+  incremental: true
+})
+
+export const socketsLive = Metric.gauge("herald_sockets_live", {
+  description: "Authenticated sockets open on this node"
+})
+
+export const socketConnects = Metric.counter("herald_socket_connects_total", {
+  description: "Sockets that authenticated",
+  incremental: true
+})
+
+export const socketAuthFailures = Metric.counter("herald_socket_auth_failures_total", {
+  description: "Sockets refused for a bad or expired token, or closed for not authenticating in time",
+  incremental: true
+})
+
+export const inAppDeliveryLatency = Metric.histogram("herald_in_app_delivery_latency_ms", {
+  description: "Publish accepted (stored) → frame written to the user's socket, in milliseconds",
+  boundaries: Metric.exponentialBoundaries({ start: 0.5, factor: 2, count: 16 })
+})
