@@ -52,6 +52,13 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
     }
   }
   yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
+  yield* Effect.addFinalizer(() =>
+    Effect.logInfo(
+      Option.isNone(config.databaseUrl)
+        ? "shutting down: closing sockets (1001), then stopping the embedded PostgreSQL"
+        : "shutting down: closing sockets (1001)"
+    )
+  )
 }))
 
 /** A running Herald server, configured by `config`. */

@@ -1,0 +1,180 @@
+/**
+ * Runs `node packages/server/src/bin.ts` as a child process, so the server
+ * gets its own event loop and CPU time apart from the load generator. Its
+ * stdout and stderr go to files in a temp directory (kept for inspection);
+ * `stop` sends SIGINT, which drains the server the way Ctrl-C would.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, openSync, readFileSync, closeSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+export interface ServerProcessOptions {
+  /** The repository root (the server's bin is resolved from it). */
+  readonly root: string
+  readonly databaseUrl: string
+  readonly apiKey: string
+  readonly adminKey: string
+  readonly tokenSecret: string
+  /** How long `/readyz` may take to answer 200. */
+  readonly readyTimeoutMs?: number
+}
+
+export interface ServerExit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  /** From SIGINT to exit; null when it had exited before `stop`. */
+  readonly shutdownMs: number | null
+  /** True when it had to be killed with SIGKILL. */
+  readonly killed: boolean
+}
+
+export interface ServerProcess {
+  readonly pid: number
+  readonly port: number
+  readonly url: string
+  readonly wsUrl: string
+  readonly logDir: string
+  readonly stdoutFile: string
+  readonly stderrFile: string
+  /** Resident and peak resident memory (MiB) from /proc; null off Linux or after exit. */
+  memory(): { readonly rssMb: number; readonly peakRssMb: number } | null
+  /** Whether the process has exited (on its own or after `stop`). */
+  exited(): ServerExit | null
+  /** SIGINT, then waits up to `timeoutMs` before SIGKILL. */
+  stop(timeoutMs?: number): Promise<ServerExit>
+}
+
+/** A port that was free a moment ago (the server cannot report one it picked: HERALD_PORT=0 only logs it). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = address !== null && typeof address === "object" ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
+
+/** The last `lines` lines of a text file ("" when it cannot be read). */
+export const tail = (file: string, lines = 40): string => {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n")
+  } catch {
+    return ""
+  }
+}
+
+const procKb = (pid: number, field: string): number | undefined => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)
+    return match?.[1] === undefined ? undefined : Number(match[1])
+  } catch {
+    return undefined
+  }
+}
+
+export const startServer = async (options: ServerProcessOptions): Promise<ServerProcess> => {
+  const port = await freePort()
+  const logDir = mkdtempSync(join(tmpdir(), "herald-bench-"))
+  const stdoutFile = join(logDir, "server.stdout.log")
+  const stderrFile = join(logDir, "server.stderr.log")
+  const stdoutFd = openSync(stdoutFile, "w")
+  const stderrFd = openSync(stderrFile, "w")
+  const child: ChildProcess = spawn(process.execPath, [resolve(options.root, "packages/server/src/bin.ts")], {
+    cwd: options.root,
+    env: {
+      ...process.env,
+      DATABASE_URL: options.databaseUrl,
+      HERALD_HOST: "127.0.0.1",
+      HERALD_PORT: String(port),
+      HERALD_DATA_DIR: join(logDir, "data"),
+      HERALD_API_KEY: options.apiKey,
+      HERALD_ADMIN_KEY: options.adminKey,
+      HERALD_TOKEN_SECRET: options.tokenSecret
+    },
+    stdio: ["ignore", stdoutFd, stderrFd]
+  })
+  // The child holds its own copies of the descriptors.
+  closeSync(stdoutFd)
+  closeSync(stderrFd)
+  const pid = child.pid
+  if (pid === undefined) throw new Error("could not spawn the server process")
+
+  // Mutable holders rather than `let`s: they change in callbacks, which control-flow narrowing cannot see.
+  const state: { exit: ServerExit | null; stopping: { readonly at: number; killed: boolean } | null } = {
+    exit: null,
+    stopping: null
+  }
+  const exitedPromise = new Promise<ServerExit>((done) => {
+    child.once("exit", (code, signal) => {
+      const exit: ServerExit = {
+        code,
+        signal,
+        shutdownMs: state.stopping === null ? null : Math.round(performance.now() - state.stopping.at),
+        killed: state.stopping?.killed ?? false
+      }
+      state.exit = exit
+      done(exit)
+    })
+  })
+
+  const url = `http://127.0.0.1:${port}`
+  const server: ServerProcess = {
+    pid,
+    port,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    logDir,
+    stdoutFile,
+    stderrFile,
+    memory: () => {
+      const rss = procKb(pid, "VmRSS")
+      const peak = procKb(pid, "VmHWM")
+      return rss === undefined || peak === undefined || state.exit !== null
+        ? null
+        : { rssMb: Math.round(rss / 1024 * 10) / 10, peakRssMb: Math.round(peak / 1024 * 10) / 10 }
+    },
+    exited: () => state.exit,
+    stop: async (timeoutMs = 15_000) => {
+      if (state.exit !== null) return state.exit
+      const stopping = { at: performance.now(), killed: false }
+      state.stopping = stopping
+      child.kill("SIGINT")
+      const timer = setTimeout(() => {
+        if (state.exit === null) {
+          stopping.killed = true
+          child.kill("SIGKILL")
+        }
+      }, timeoutMs)
+      const result = await exitedPromise
+      clearTimeout(timer)
+      return result
+    }
+  }
+
+  const deadline = performance.now() + (options.readyTimeoutMs ?? 30_000)
+  while (true) {
+    const early = state.exit
+    if (early !== null) {
+      throw new Error(`the server exited before it was ready (code ${String(early.code)}); stderr:\n${tail(stderrFile)}\nstdout:\n${tail(stdoutFile)}`)
+    }
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) })
+      await response.arrayBuffer()
+      if (response.status === 200) return server
+    } catch {
+      // Not listening yet.
+    }
+    if (performance.now() > deadline) {
+      await server.stop(5_000)
+      throw new Error(`the server did not answer /readyz with 200 in time; stderr:\n${tail(stderrFile)}`)
+    }
+    await sleep(100)
+  }
+}
