@@ -56,82 +56,70 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     const selectNotifications = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
       selectRaw(rows).pipe(Effect.mapError(unavailable))
 
+    // One statement takes the user's next cursors and inserts the rows, so a publish is atomic
+    // without a transaction and costs one round trip (plus one lookup when items carry keys).
+    const insertFresh = (userId: UserId, rows: Arr.NonEmptyReadonlyArray<Notification>) => {
+      const values = sql.csv(rows.map((n, index) =>
+        sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey})`
+      ))
+      return sql<{ readonly first: number }>`
+        WITH counter AS (
+          INSERT INTO herald_users (user_id, last_cursor) VALUES (${userId}, ${rows.length})
+          ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${rows.length}
+          RETURNING last_cursor
+        ), inserted AS (
+          INSERT INTO notifications (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, created_at)
+          SELECT v.id::uuid, ${userId}, counter.last_cursor - ${rows.length} + v.ord::int, v.kind, v.title,
+                 v.body, v.link, v.actor, v.key, ${DateTime.toDateUtc(rows[0].createdAt)}
+          FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key)
+          RETURNING cursor
+        )
+        SELECT (min(cursor))::float8 AS first FROM inserted`
+    }
+
     const publish = Effect.fn("NotificationRepo.publish")(function*(userId: UserId, items: ReadonlyArray<NotifyItem>) {
       const now = yield* DateTime.now
-      return yield* sql.withTransaction(Effect.gen(function*() {
-        const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
-        const existing = new Map<string, { readonly id: NotificationId; readonly cursor: Cursor }>()
-        if (keys.length > 0) {
-          const found = yield* selectRaw(
-            sql`SELECT ${columns} FROM notifications WHERE user_id = ${userId} AND idempotency_key IN ${sql.in(keys)}`
-          )
-          for (const n of found) existing.set(n.idempotencyKey ?? "", { id: n.id, cursor: n.cursor })
+      const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
+      const existing = new Map<string, { readonly id: NotificationId; readonly cursor: Cursor }>()
+      if (keys.length > 0) {
+        const found = yield* sql<{ readonly id: string; readonly cursor: number; readonly key: string }>`
+          SELECT id::text AS id, cursor::float8 AS cursor, idempotency_key AS key FROM notifications
+          WHERE user_id = ${userId} AND idempotency_key IN ${sql.in(keys)}`.pipe(Effect.mapError(unavailable))
+        for (const row of found) existing.set(row.key, { id: NotificationId.make(row.id), cursor: Cursor.make(row.cursor) })
+      }
+      // Each item is new (its index among the fresh ones), or a duplicate of a
+      // stored one, or of an earlier item of this same batch (by key).
+      const fresh: Array<NotifyItem> = []
+      const freshIndexByKey = new Map<string, number>()
+      const plan = items.map((item) => {
+        const key = item.idempotencyKey
+        if (key !== undefined) {
+          const earlier = existing.get(key)
+          if (earlier !== undefined) return { duplicateOf: earlier }
+          const inBatch = freshIndexByKey.get(key)
+          if (inBatch !== undefined) return { duplicateOfFresh: inBatch }
+          freshIndexByKey.set(key, fresh.length)
         }
-        // Each item is new (its index among the fresh ones), or a duplicate of a
-        // stored one, or of an earlier item of this same batch (by key).
-        const fresh: Array<NotifyItem> = []
-        const freshIndexByKey = new Map<string, number>()
-        const plan = items.map((item) => {
-          const key = item.idempotencyKey
-          if (key !== undefined) {
-            const earlier = existing.get(key)
-            if (earlier !== undefined) return { duplicateOf: earlier }
-            const inBatch = freshIndexByKey.get(key)
-            if (inBatch !== undefined) return { duplicateOfFresh: inBatch }
-            freshIndexByKey.set(key, fresh.length)
-          }
-          fresh.push(item)
-          return { fresh: fresh.length - 1 }
-        })
-        const stored: Array<Notification> = []
-        if (fresh.length > 0) {
-          const [counter] = yield* sql<{ readonly last: number }>`
-            INSERT INTO herald_users (user_id, last_cursor) VALUES (${userId}, ${fresh.length})
-            ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${fresh.length}
-            RETURNING last_cursor::float8 AS last`
-          const first = (counter?.last ?? fresh.length) - fresh.length + 1
-          fresh.forEach((item, index) => {
-            stored.push(
-              new Notification({
-                id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
-                userId,
-                cursor: Cursor.make(first + index),
-                kind: item.kind,
-                title: item.title,
-                body: item.body ?? null,
-                link: item.link ?? null,
-                actor: item.actor ?? null,
-                idempotencyKey: item.idempotencyKey ?? null,
-                createdAt: now,
-                readAt: null
-              })
-            )
-          })
-          const rows = stored.map((n): Record<string, unknown> => ({
-              id: n.id,
-              user_id: n.userId,
-              cursor: n.cursor,
-              kind: n.kind,
-              title: n.title,
-              body: n.body,
-              link: n.link,
-              actor: n.actor,
-              idempotency_key: n.idempotencyKey,
-              created_at: DateTime.toDateUtc(n.createdAt)
-            }))
-          if (Arr.isReadonlyArrayNonEmpty(rows)) {
-            yield* sql`INSERT INTO notifications ${sql.insert(rows)}`
-          }
-        }
-        const results = Arr.filterMap(plan, (step) => {
-          if ("duplicateOf" in step) return Result.succeed(new NotifyResult({ ...step.duplicateOf, userId, deduplicated: true }))
-          const own = stored["fresh" in step ? step.fresh : step.duplicateOfFresh]
-          return own === undefined
-            ? Result.failVoid
-            : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
-        })
-        return { results, stored }
-      })).pipe(Effect.mapError(unavailable))
+        fresh.push(item)
+        return { fresh: fresh.length - 1 }
+      })
+      // Ids are made here and cursors assigned by the database; the rows are built with
+      // provisional cursors and renumbered from the statement's answer.
+      const provisional = fresh.map((item, index) => toNotification(userId, item, now, index + 1))
+      let stored: ReadonlyArray<Notification> = []
+      if (Arr.isReadonlyArrayNonEmpty(provisional)) {
+        const [answer] = yield* insertFresh(userId, provisional).pipe(Effect.mapError(unavailable))
+        const first = answer?.first ?? 1
+        stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
+      }
+      const results = Arr.filterMap(plan, (step) => {
+        if ("duplicateOf" in step) return Result.succeed(new NotifyResult({ ...step.duplicateOf, userId, deduplicated: true }))
+        const own = stored["fresh" in step ? step.fresh : step.duplicateOfFresh]
+        return own === undefined
+          ? Result.failVoid
+          : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
+      })
+      return { results, stored }
     })
 
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
@@ -192,6 +180,21 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     })
   }))
 }
+
+const toNotification = (userId: UserId, item: NotifyItem, now: DateTime.Utc, cursor: number) =>
+  new Notification({
+    id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
+    userId,
+    cursor: Cursor.make(cursor),
+    kind: item.kind,
+    title: item.title,
+    body: item.body ?? null,
+    link: item.link ?? null,
+    actor: item.actor ?? null,
+    idempotencyKey: item.idempotencyKey ?? null,
+    createdAt: now,
+    readAt: null
+  })
 
 const unavailable = (cause: SqlError.SqlError | Schema.SchemaError | StorageUnavailable): StorageUnavailable =>
   cause._tag === "StorageUnavailable" ? cause : new StorageUnavailable({
