@@ -30,19 +30,44 @@ import { round, summarize } from "./support/stats.ts"
 import { countLogProblems, fileLimit, readCpuSeconds } from "./support/system.ts"
 import { table } from "./support/table.ts"
 
-const { values: args } = parseArgs({
-  options: {
-    sockets: { type: "string" },
-    notifications: { type: "string" },
-    rate: { type: "string" },
-    "max-in-flight": { type: "string" },
-    "connect-concurrency": { type: "string" },
-    "drain-timeout": { type: "string" },
-    quick: { type: "boolean", default: false },
-    "json-only": { type: "boolean", default: false }
-  },
-  strict: true
-})
+const usage = `usage: node test/bench/delivery.ts [options]   (or: npm run bench -- [options])
+  --sockets N              sockets, one user each (default 1000; --quick 200)
+  --notifications N        notifications to publish (default 5000; --quick 1000)
+  --rate N                 publishes per second, open loop (default 500)
+  --max-in-flight N        concurrent Notify calls at most (default 256)
+  --connect-concurrency N  sockets opening at once (default 100)
+  --drain-timeout MS       wait this long without progress for the last frames (default 10000)
+  --quick                  the small configuration
+  --json-only              no table on stderr
+Prints one JSON document on stdout; exits 1 when a notification is lost, duplicated or misdelivered.
+`
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: "boolean", short: "h", default: false },
+        sockets: { type: "string" },
+        notifications: { type: "string" },
+        rate: { type: "string" },
+        "max-in-flight": { type: "string" },
+        "connect-concurrency": { type: "string" },
+        "drain-timeout": { type: "string" },
+        quick: { type: "boolean", default: false },
+        "json-only": { type: "boolean", default: false }
+      },
+      strict: true
+    })
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${usage}`)
+    process.exit(2)
+  }
+})()
+if (parsed.values.help) {
+  process.stdout.write(usage)
+  process.exit(0)
+}
+const args = parsed.values
 
 const positiveInt = (name: string, raw: string | undefined, fallback: number): number => {
   if (raw === undefined) return fallback
