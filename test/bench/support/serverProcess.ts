@@ -6,9 +6,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, openSync, readFileSync, closeSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { Effect } from "effect"
+import { freePort } from "../../support/TestServer.ts"
 
 export interface ServerProcessOptions {
   /** The repository root (the server's bin is resolved from it). */
@@ -46,18 +47,6 @@ export interface ServerProcess {
   stop(timeoutMs?: number): Promise<ServerExit>
 }
 
-/** A port that was free a moment ago (the server cannot report one it picked: HERALD_PORT=0 only logs it). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = address !== null && typeof address === "object" ? address.port : 0
-      server.close(() => resolvePort(port))
-    })
-  })
-
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 
 /** The last `lines` lines of a text file ("" when it cannot be read). */
@@ -80,7 +69,7 @@ const procKb = (pid: number, field: string): number | undefined => {
 }
 
 export const startServer = async (options: ServerProcessOptions): Promise<ServerProcess> => {
-  const port = await freePort()
+  const port = await Effect.runPromise(freePort)
   const logDir = mkdtempSync(join(tmpdir(), "herald-bench-"))
   const stdoutFile = join(logDir, "server.stdout.log")
   const stderrFile = join(logDir, "server.stderr.log")
