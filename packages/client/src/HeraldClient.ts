@@ -25,6 +25,9 @@
  */
 import {
   AppRpcs,
+  type Device,
+  type Preferences,
+  type PreferencesPatch,
   type Cursor,
   InvalidRequest,
   type Notification,
@@ -42,6 +45,9 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { RpcClient, type RpcClientError, RpcSerialization } from "effect/rpc"
 
 export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable
+
+/** A preferences change, as plain data; see `PreferencesPatch`. */
+export type PreferencesPatchInput = typeof PreferencesPatch.Encoded
 
 /** A notification to publish, as plain data; see `NotifyItem` for the rules of each field. */
 export type NotifyInput = typeof NotifyItem.Encoded
@@ -83,6 +89,22 @@ export class HeraldClient extends Context.Service<HeraldClient, {
     userId: string,
     ttlSeconds?: number
   ): Effect.Effect<{ readonly token: string; readonly expiresAt: DateTime.Utc }, HeraldClientError>
+  /** The user's effective preferences. */
+  getPreferences(userId: string): Effect.Effect<Preferences, HeraldClientError>
+  /**
+   * Changes some preferences; returns the effective ones.
+   *
+   * @example
+   * ```ts
+   * herald.updatePreferences("alice", { kinds: { status_update: { push: false } }, emailAddress: "alice@example.com" })
+   * ```
+   */
+  updatePreferences(userId: string, patch: PreferencesPatchInput): Effect.Effect<Preferences, HeraldClientError>
+  /** Registers a device's FCM registration token for push. */
+  registerDevice(userId: string, token: string, platform: string): Effect.Effect<Device, HeraldClientError>
+  /** Forgets a device token; resolves to false when it was not registered to the user. */
+  unregisterDevice(userId: string, token: string): Effect.Effect<boolean, HeraldClientError>
+  listDevices(userId: string): Effect.Effect<ReadonlyArray<Device>, HeraldClientError>
 }>()("@herald/client/HeraldClient") {
   /** A client for the server at `options.url`, authenticated with the app API key. */
   static readonly layer = (options: HeraldClientOptions): Layer.Layer<HeraldClient> =>
@@ -161,6 +183,28 @@ const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
         ttlSeconds === undefined ? { userId } : { userId, ttlSeconds }
       )
       return yield* call(rpc.IssueClientToken(payload))
+    }),
+    getPreferences: Effect.fn("HeraldClient.getPreferences")(function*(userId: string) {
+      const payload = yield* decode(AppRpcs.GetPreferences.payloadSchema, { userId })
+      return yield* call(rpc.GetPreferences(payload))
+    }),
+    updatePreferences: Effect.fn("HeraldClient.updatePreferences")(function*(userId: string, patch: PreferencesPatchInput) {
+      const payload = yield* decode(AppRpcs.UpdatePreferences.payloadSchema, { userId, patch })
+      return yield* call(rpc.UpdatePreferences(payload))
+    }),
+    registerDevice: Effect.fn("HeraldClient.registerDevice")(function*(userId: string, token: string, platform: string) {
+      const payload = yield* decode(AppRpcs.RegisterDevice.payloadSchema, { userId, token, platform })
+      return yield* call(rpc.RegisterDevice(payload))
+    }),
+    unregisterDevice: Effect.fn("HeraldClient.unregisterDevice")(function*(userId: string, token: string) {
+      const payload = yield* decode(AppRpcs.UnregisterDevice.payloadSchema, { userId, token })
+      const { removed } = yield* call(rpc.UnregisterDevice(payload))
+      return removed
+    }),
+    listDevices: Effect.fn("HeraldClient.listDevices")(function*(userId: string) {
+      const payload = yield* decode(AppRpcs.ListDevices.payloadSchema, { userId })
+      const { devices } = yield* call(rpc.ListDevices(payload))
+      return devices
     })
   })
 })

@@ -1,5 +1,7 @@
+export * from "./Device.ts"
 export * from "./Errors.ts"
 export * from "./Ids.ts"
 export * from "./Notification.ts"
+export * from "./Preferences.ts"
 export * as AppRpcs from "./rpc/AppRpcs.ts"
 export * as Socket from "./Socket.ts"

@@ -19,13 +19,22 @@ import { HttpServer } from "./gateway/HttpServer.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
+import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
+import { UserRepo } from "./storage/UserRepo.ts"
 
 const ClusterLayer = SingleRunner.layer({ runnerStorage: "memory" }).pipe(
   Layer.provide(NodeCrypto.layerDigest)
 )
 
-const Core = Layer.mergeAll(NotificationRepo.layer, FanoutBus.layerInProcess, ClientTokens.layer, ApiKeys.layer).pipe(
+const Core = Layer.mergeAll(
+  NotificationRepo.layer,
+  UserRepo.layer,
+  DeviceRepo.layer,
+  FanoutBus.layerInProcess,
+  ClientTokens.layer,
+  ApiKeys.layer
+).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterLayer.pipe(Layer.orDie), Secrets.layer)),
   Layer.provideMerge(DatabaseLayer)
 )

@@ -8,7 +8,9 @@ import { Schema } from "effect"
 import { Rpc, RpcGroup } from "effect/rpc"
 import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
 import { Cursor, NotificationId, UserId } from "../Ids.ts"
+import { Device, DeviceToken, Platform } from "../Device.ts"
 import { Notification, NotifyItem, NotifyResult } from "../Notification.ts"
+import { Preferences, PreferencesPatch } from "../Preferences.ts"
 
 /** The most items one `Notify` call may carry. */
 export const MaxNotifyBatch = 500
@@ -85,11 +87,54 @@ export const IssueClientToken = Rpc.make("IssueClientToken", {
   error: StoreError
 })
 
+/** The user's effective preferences (their changes over the defaults). */
+export const GetPreferences = Rpc.make("GetPreferences", {
+  payload: { userId: UserId },
+  success: Preferences,
+  error: StoreError
+})
+
+/**
+ * Changes some of a user's preferences and returns the effective ones. The
+ * change applies from the user's next notification on.
+ */
+export const UpdatePreferences = Rpc.make("UpdatePreferences", {
+  payload: { userId: UserId, patch: PreferencesPatch },
+  success: Preferences,
+  error: StoreError
+})
+
+/** Registers (or moves to this user) a device's FCM registration token. */
+export const RegisterDevice = Rpc.make("RegisterDevice", {
+  payload: { userId: UserId, token: DeviceToken, platform: Platform },
+  success: Device,
+  error: StoreError
+})
+
+/** Forgets a device token of the user; `removed` is false when it was not registered to them. */
+export const UnregisterDevice = Rpc.make("UnregisterDevice", {
+  payload: { userId: UserId, token: DeviceToken },
+  success: Schema.Struct({ removed: Schema.Boolean }),
+  error: StoreError
+})
+
+/** The user's registered devices, newest first. */
+export const ListDevices = Rpc.make("ListDevices", {
+  payload: { userId: UserId },
+  success: Schema.Struct({ devices: Schema.Array(Device) }),
+  error: StoreError
+})
+
 export class AppRpcs extends RpcGroup.make(
   Notify,
   ListInbox,
   UnreadCount,
   MarkRead,
   MarkAllRead,
-  IssueClientToken
+  IssueClientToken,
+  GetPreferences,
+  UpdatePreferences,
+  RegisterDevice,
+  UnregisterDevice,
+  ListDevices
 ) {}

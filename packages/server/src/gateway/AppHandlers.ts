@@ -4,9 +4,13 @@
  */
 import { AppRpcs, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
 import { Effect } from "effect"
+import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
+import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 import { ClientTokens } from "./ClientTokens.ts"
+
+type ClusterError = MailboxFull | AlreadyProcessingMessage | PersistenceError | EntityNotAssignedToRunner
 
 const DefaultTokenTtlSeconds = 3600
 const DefaultInboxPage = 50
@@ -14,10 +18,11 @@ const DefaultInboxPage = 50
 export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
   const repo = yield* NotificationRepo
   const tokens = yield* ClientTokens
+  const devices = yield* DeviceRepo
   const mailbox = yield* UserMailbox.client
 
-  const publishFor = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
-    mailbox(userId).Publish({ items }).pipe(
+  const clusterErrors = <A>(userId: UserId, effect: Effect.Effect<A, StorageUnavailable | ClusterError>) =>
+    effect.pipe(
       Effect.catchTags({
         MailboxFull: () => Effect.fail(new StorageUnavailable({ message: `the mailbox of ${userId} is full; retry shortly`, retryable: true })),
         AlreadyProcessingMessage: () => Effect.fail(new StorageUnavailable({ message: "the publish is already being processed; retry with the same idempotency key", retryable: true })),
@@ -25,6 +30,9 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
         EntityNotAssignedToRunner: () => Effect.fail(new StorageUnavailable({ message: "the user's shard is moving between nodes; retry shortly", retryable: true }))
       })
     )
+
+  const publishFor = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
+    clusterErrors(userId, mailbox(userId).Publish({ items }))
 
   return AppRpcs.AppRpcs.of({
     Notify: Effect.fn("Rpc.Notify")(function*({ items }) {
@@ -67,6 +75,22 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
     }),
     IssueClientToken: Effect.fn("Rpc.IssueClientToken")(function*({ userId, ttlSeconds }) {
       return yield* tokens.issue(userId, ttlSeconds ?? DefaultTokenTtlSeconds)
+    }),
+    // Preferences go through the user's entity, which caches them for routing.
+    GetPreferences: Effect.fn("Rpc.GetPreferences")(function*({ userId }) {
+      return yield* clusterErrors(userId, mailbox(userId).GetPreferences())
+    }),
+    UpdatePreferences: Effect.fn("Rpc.UpdatePreferences")(function*({ userId, patch }) {
+      return yield* clusterErrors(userId, mailbox(userId).UpdatePreferences({ patch }))
+    }),
+    RegisterDevice: Effect.fn("Rpc.RegisterDevice")(function*({ userId, token, platform }) {
+      return yield* devices.register(userId, token, platform)
+    }),
+    UnregisterDevice: Effect.fn("Rpc.UnregisterDevice")(function*({ userId, token }) {
+      return { removed: yield* devices.unregister(userId, token) }
+    }),
+    ListDevices: Effect.fn("Rpc.ListDevices")(function*({ userId }) {
+      return { devices: yield* devices.list(userId) }
     })
   })
 }))

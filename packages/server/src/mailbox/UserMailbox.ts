@@ -8,12 +8,23 @@
  * before `Publish` replies, so a publish that returned success is never lost
  * and a retry with the same idempotency key stores nothing twice.
  */
-import { Notification, NotifyItem, NotifyResult, Socket, StorageUnavailable, UserId } from "@herald/domain"
+import {
+  type Notification,
+  type NotificationKind,
+  NotifyItem,
+  NotifyResult,
+  Preferences,
+  PreferencesPatch,
+  Socket,
+  StorageUnavailable,
+  UserId
+} from "@herald/domain"
 import { Effect, Metric, Schema } from "effect"
 import { Entity } from "effect/cluster"
 import { Rpc } from "effect/rpc"
 import { FanoutBus } from "../fanout/FanoutBus.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 
 export const Publish = Rpc.make("Publish", {
@@ -22,7 +33,18 @@ export const Publish = Rpc.make("Publish", {
   error: StorageUnavailable
 })
 
-export const UserMailbox = Entity.make("UserMailbox", [Publish])
+export const GetPreferences = Rpc.make("GetPreferences", {
+  success: Preferences,
+  error: StorageUnavailable
+})
+
+export const UpdatePreferences = Rpc.make("UpdatePreferences", {
+  payload: { patch: PreferencesPatch },
+  success: Preferences,
+  error: StorageUnavailable
+})
+
+export const UserMailbox = Entity.make("UserMailbox", [Publish, GetPreferences, UpdatePreferences])
 
 const encodeFrame = Schema.encodeSync(Socket.NotificationFrame)
 
@@ -35,12 +57,29 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const address = yield* Entity.CurrentAddress
     const userId = UserId.make(address.entityId)
     const repo = yield* NotificationRepo
+    const users = yield* UserRepo
     const bus = yield* FanoutBus
+    // The entity is the only writer of its user's preferences, so its copy is always current.
+    let cached: Preferences | undefined
+    const currentPreferences = Effect.suspend(() =>
+      cached !== undefined
+        ? Effect.succeed(cached)
+        : users.preferences(userId).pipe(Effect.tap((loaded) => Effect.sync(() => (cached = loaded))))
+    )
+
     return UserMailbox.of({
+      GetPreferences: () => currentPreferences,
+      UpdatePreferences: Effect.fnUntraced(function*({ payload }) {
+        const updated = yield* users.updatePreferences(userId, payload.patch)
+        cached = updated
+        return updated
+      }),
       Publish: Effect.fnUntraced(function*({ payload }) {
-        const { results, stored } = yield* repo.publish(userId, payload.items)
+        const prefs = yield* currentPreferences
+        const inApp = (kind: NotificationKind) => prefs.kinds[kind].inApp
+        const { results, stored } = yield* repo.publish(userId, payload.items, inApp)
         const acceptedAt = Date.now()
-        yield* bus.publish(stored.map((notification) => ({
+        yield* bus.publish(stored.filter((notification) => inApp(notification.kind)).map((notification) => ({
           userId,
           cursor: notification.cursor,
           frame: notificationFrameText(notification),

@@ -10,10 +10,12 @@ import { Migrator, type SqlClient } from "effect/sql"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { EmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import notifications from "./migrations/0001_notifications.ts"
+import preferencesDevices from "./migrations/0002_preferences_devices.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
-  "0001_notifications": notifications
+  "0001_notifications": notifications,
+  "0002_preferences_devices": preferencesDevices
 })
 
 const runMigrations = Migrator.make({})

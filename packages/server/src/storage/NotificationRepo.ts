@@ -6,6 +6,7 @@ import {
   Cursor,
   Notification,
   NotificationId,
+  type NotificationKind,
   type NotifyItem,
   NotifyResult,
   StorageUnavailable,
@@ -30,9 +31,16 @@ export interface InboxQuery {
 }
 
 export class NotificationRepo extends Context.Service<NotificationRepo, {
-  /** Stores the items for one user in one transaction; items whose idempotency key was seen come back deduplicated. */
-  publish(userId: UserId, items: ReadonlyArray<NotifyItem>): Effect.Effect<Published, StorageUnavailable>
-  /** Up to `limit` notifications with a cursor above `after`, oldest first. */
+  /**
+   * Stores the items for one user atomically; items whose idempotency key was seen come back deduplicated.
+   * `inApp` says which kinds go to the user's sockets (live and on resume).
+   */
+  publish(
+    userId: UserId,
+    items: ReadonlyArray<NotifyItem>,
+    inApp: (kind: NotificationKind) => boolean
+  ): Effect.Effect<Published, StorageUnavailable>
+  /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
   latestCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
   /** Newest first. */
@@ -58,9 +66,13 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
 
     // One statement takes the user's next cursors and inserts the rows, so a publish is atomic
     // without a transaction and costs one round trip (plus one lookup when items carry keys).
-    const insertFresh = (userId: UserId, rows: Arr.NonEmptyReadonlyArray<Notification>) => {
+    const insertFresh = (
+      userId: UserId,
+      rows: Arr.NonEmptyReadonlyArray<Notification>,
+      inApp: (kind: NotificationKind) => boolean
+    ) => {
       const values = sql.csv(rows.map((n, index) =>
-        sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey})`
+        sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${inApp(n.kind)})`
       ))
       return sql<{ readonly first: number }>`
         WITH counter AS (
@@ -68,16 +80,20 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${rows.length}
           RETURNING last_cursor
         ), inserted AS (
-          INSERT INTO notifications (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, created_at)
+          INSERT INTO notifications (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, created_at)
           SELECT v.id::uuid, ${userId}, counter.last_cursor - ${rows.length} + v.ord::int, v.kind, v.title,
-                 v.body, v.link, v.actor, v.key, ${DateTime.toDateUtc(rows[0].createdAt)}
-          FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key)
+                 v.body, v.link, v.actor, v.key, v.in_app::boolean, ${DateTime.toDateUtc(rows[0].createdAt)}
+          FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app)
           RETURNING cursor
         )
         SELECT (min(cursor))::float8 AS first FROM inserted`
     }
 
-    const publish = Effect.fn("NotificationRepo.publish")(function*(userId: UserId, items: ReadonlyArray<NotifyItem>) {
+    const publish = Effect.fn("NotificationRepo.publish")(function*(
+      userId: UserId,
+      items: ReadonlyArray<NotifyItem>,
+      inApp: (kind: NotificationKind) => boolean
+    ) {
       const now = yield* DateTime.now
       const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
       const existing = new Map<string, { readonly id: NotificationId; readonly cursor: Cursor }>()
@@ -108,7 +124,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       const provisional = fresh.map((item, index) => toNotification(userId, item, now, index + 1))
       let stored: ReadonlyArray<Notification> = []
       if (Arr.isReadonlyArrayNonEmpty(provisional)) {
-        const [answer] = yield* insertFresh(userId, provisional).pipe(Effect.mapError(unavailable))
+        const [answer] = yield* insertFresh(userId, provisional, inApp).pipe(Effect.mapError(unavailable))
         const first = answer?.first ?? 1
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
       }
@@ -125,7 +141,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
       return yield* selectNotifications(sql`
         SELECT ${columns} FROM notifications
-        WHERE user_id = ${userId} AND cursor > ${after}
+        WHERE user_id = ${userId} AND cursor > ${after} AND in_app
         ORDER BY cursor ASC LIMIT ${limit}`)
     })
 

@@ -1,0 +1,124 @@
+/**
+ * How each user wants to be told: per kind of notification, whether it shows
+ * in the app live, goes to their devices as a push, and goes out by email
+ * (at once, in the digest, or not at all).
+ *
+ * Herald stores only what a user changed; everything else follows the
+ * defaults, which depend on whether the user existed before the rollout:
+ * - a new user: in-app on, push on, email in the digest;
+ * - a user marked `existingBeforeRollout`: email at once (as they always had),
+ *   push off until they turn it on, in-app on (it only shows inside the app,
+ *   so it cannot surprise anyone outside it).
+ */
+import { Schema } from "effect"
+import { UserId } from "./Ids.ts"
+import { type NotificationKind } from "./Notification.ts"
+
+export const Channel = Schema.Literals(["in_app", "push", "email"])
+export type Channel = typeof Channel.Type
+
+/** Where email goes for a kind: not at all, one email per notification, or the user's digest. */
+export const EmailRoute = Schema.Literals(["off", "immediate", "digest"])
+export type EmailRoute = typeof EmailRoute.Type
+
+export const EmailAddress = Schema.String.pipe(
+  Schema.check(
+    Schema.isMaxLength(254),
+    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { description: "an email address" })
+  )
+)
+
+export class KindPreferences extends Schema.Class<KindPreferences>("@herald/domain/KindPreferences")({
+  inApp: Schema.Boolean,
+  push: Schema.Boolean,
+  email: EmailRoute
+}) {}
+
+export class KindsPreferences extends Schema.Class<KindsPreferences>("@herald/domain/KindsPreferences")({
+  mention: KindPreferences,
+  assignment: KindPreferences,
+  status_update: KindPreferences
+}) {}
+
+/** A user's effective preferences: their changes over the defaults. */
+export class Preferences extends Schema.Class<Preferences>("@herald/domain/Preferences")({
+  userId: UserId,
+  /** Users who had email alerts before the rollout get email-first defaults. */
+  existingBeforeRollout: Schema.Boolean,
+  /** Where email goes; null until the app sets it (email routes then send nothing). */
+  emailAddress: Schema.NullOr(EmailAddress),
+  kinds: KindsPreferences
+}) {}
+
+/** A change to one kind's preferences; omitted fields stay as they are. */
+export const KindPreferencesPatch = Schema.Struct({
+  inApp: Schema.optionalKey(Schema.Boolean),
+  push: Schema.optionalKey(Schema.Boolean),
+  email: Schema.optionalKey(EmailRoute)
+})
+export type KindPreferencesPatch = typeof KindPreferencesPatch.Type
+
+/**
+ * A change to a user's preferences; omitted fields stay as they are.
+ *
+ * @example
+ * ```ts
+ * const patch: PreferencesPatch = { kinds: { status_update: { push: false, email: "digest" } } }
+ * ```
+ */
+export const PreferencesPatch = Schema.Struct({
+  existingBeforeRollout: Schema.optionalKey(Schema.Boolean),
+  emailAddress: Schema.optionalKey(Schema.NullOr(EmailAddress)),
+  kinds: Schema.optionalKey(Schema.Struct({
+    mention: Schema.optionalKey(KindPreferencesPatch),
+    assignment: Schema.optionalKey(KindPreferencesPatch),
+    status_update: Schema.optionalKey(KindPreferencesPatch)
+  }))
+})
+export type PreferencesPatch = typeof PreferencesPatch.Type
+
+/** What a user has changed, as stored: per kind, only the fields they set. */
+export const PreferenceOverrides = Schema.Struct({
+  mention: Schema.optionalKey(KindPreferencesPatch),
+  assignment: Schema.optionalKey(KindPreferencesPatch),
+  status_update: Schema.optionalKey(KindPreferencesPatch)
+})
+export type PreferenceOverrides = typeof PreferenceOverrides.Type
+
+export const kinds: ReadonlyArray<NotificationKind> = ["mention", "assignment", "status_update"]
+
+export const defaultKindPreferences = (existingBeforeRollout: boolean): KindPreferences =>
+  existingBeforeRollout
+    ? new KindPreferences({ inApp: true, push: false, email: "immediate" })
+    : new KindPreferences({ inApp: true, push: true, email: "digest" })
+
+/** The effective preferences from what is stored. */
+export const resolvePreferences = (stored: {
+  readonly userId: UserId
+  readonly existingBeforeRollout: boolean
+  readonly emailAddress: string | null
+  readonly overrides: PreferenceOverrides
+}): Preferences => {
+  const base = defaultKindPreferences(stored.existingBeforeRollout)
+  const kind = (k: NotificationKind) => new KindPreferences({ ...base, ...stored.overrides[k] })
+  return new Preferences({
+    userId: stored.userId,
+    existingBeforeRollout: stored.existingBeforeRollout,
+    emailAddress: stored.emailAddress,
+    kinds: new KindsPreferences({
+      mention: kind("mention"),
+      assignment: kind("assignment"),
+      status_update: kind("status_update")
+    })
+  })
+}
+
+/** The stored overrides after applying a patch. */
+export const applyPatch = (overrides: PreferenceOverrides, patch: PreferencesPatch): PreferenceOverrides => {
+  const next = { ...overrides }
+  for (const k of kinds) {
+    const change = patch.kinds?.[k]
+    if (change !== undefined) next[k] = { ...overrides[k], ...change }
+  }
+  return next
+}

@@ -1,0 +1,84 @@
+/**
+ * The user row: preference overrides, the email address and the
+ * existing-before-rollout flag. Written only by the user's mailbox entity,
+ * which also caches what it read.
+ */
+import {
+  applyPatch,
+  PreferenceOverrides,
+  type Preferences,
+  type PreferencesPatch,
+  resolvePreferences,
+  StorageUnavailable,
+  type UserId
+} from "@herald/domain"
+import { Context, Effect, Layer, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+
+const OverridesJson = Schema.fromJsonString(PreferenceOverrides)
+
+export class UserRepo extends Context.Service<UserRepo, {
+  preferences(userId: UserId): Effect.Effect<Preferences, StorageUnavailable>
+  updatePreferences(userId: UserId, patch: PreferencesPatch): Effect.Effect<Preferences, StorageUnavailable>
+}>()("@herald/server/storage/UserRepo") {
+  static readonly layer = Layer.effect(UserRepo, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decodeOverrides = Schema.decodeUnknownEffect(OverridesJson)
+    const encodeOverrides = Schema.encodeEffect(OverridesJson)
+
+    const load = (userId: UserId, rows: Effect.Effect<ReadonlyArray<StoredRow>, SqlError.SqlError>) =>
+      Effect.gen(function*() {
+        const [row] = yield* rows
+        return resolvePreferences({
+          userId,
+          existingBeforeRollout: row?.existing ?? false,
+          emailAddress: row?.email ?? null,
+          overrides: row === undefined ? {} : yield* decodeOverrides(row.overrides)
+        })
+      })
+
+    const preferences = Effect.fn("UserRepo.preferences")((userId: UserId) =>
+      load(
+        userId,
+        sql<StoredRow>`
+          SELECT existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides
+          FROM herald_users WHERE user_id = ${userId}`
+      ).pipe(Effect.mapError(unavailable))
+    )
+
+    const updatePreferences = Effect.fn("UserRepo.updatePreferences")(function*(userId: UserId, patch: PreferencesPatch) {
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        // The row lock orders concurrent changes of the same user.
+        const [row] = yield* sql<StoredRow>`
+          INSERT INTO herald_users (user_id) VALUES (${userId})
+          ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
+          RETURNING existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides`
+        const overrides = applyPatch(row === undefined ? {} : yield* decodeOverrides(row.overrides), patch)
+        const existing = patch.existingBeforeRollout ?? row?.existing ?? false
+        const email = patch.emailAddress === undefined ? row?.email ?? null : patch.emailAddress
+        yield* sql`
+          UPDATE herald_users SET
+            existing_before_rollout = ${existing},
+            email_address = ${email},
+            preference_overrides = ${yield* encodeOverrides(overrides)}::jsonb,
+            preferences_updated_at = now()
+          WHERE user_id = ${userId}`
+        return resolvePreferences({ userId, existingBeforeRollout: existing, emailAddress: email, overrides })
+      })).pipe(Effect.mapError(unavailable))
+    })
+
+    return UserRepo.of({ preferences, updatePreferences })
+  }))
+}
+
+interface StoredRow {
+  readonly existing: boolean
+  readonly email: string | null
+  readonly overrides: string
+}
+
+const unavailable = (cause: SqlError.SqlError | Schema.SchemaError): StorageUnavailable =>
+  new StorageUnavailable({
+    message: cause._tag === "SchemaError" ? `stored preferences did not decode: ${cause.message}` : `database error: ${cause.message}`,
+    retryable: cause._tag !== "SchemaError"
+  })
