@@ -55,7 +55,7 @@ describe("herald --help", () => {
     const run = await herald(["--help"])
     expect(run.code).toBe(0)
     expect(run.stderr).toBe("")
-    for (const command of ["send", "tail", "inbox", "read", "token"]) {
+    for (const command of ["send", "tail", "inbox", "read", "token", "prefs", "devices"]) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\s+\\S`, "m"))
     }
     expect(run.stdout).toContain("--url")
@@ -68,14 +68,35 @@ describe("herald --help", () => {
     ["tail", ["--user", "--count", "--resume", "--timeout"]],
     ["inbox", ["--user", "--unread", "--limit", "--before"]],
     ["read", ["--user", "--id", "--all"]],
-    ["token", ["--user", "--ttl"]]
+    ["token", ["--user", "--ttl"]],
+    ["prefs get", ["--user"]],
+    [
+      "prefs set",
+      ["--user", "--kind", "--in-app", "--push", "--email", "--email-address", "--no-email-address", "--existing-before-rollout"]
+    ],
+    ["devices add", ["--user", "--token", "--platform"]],
+    ["devices remove", ["--user", "--token"]],
+    ["devices list", ["--user"]]
   ])("%s --help lists its flags, the shared ones and an example", async (command, flags) => {
-    const run = await herald([command, "--help"])
+    const run = await herald([...command.split(" "), "--help"])
     expect(run.code).toBe(0)
     for (const flag of [...flags, "--url", "--api-key", "--json"]) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${flag}\\b.*\\S\\s{2,}\\S`, "m"))
     }
     expect(run.stdout).toContain(`herald ${command} --user`)
+  })
+
+  it.each([
+    ["prefs", ["get", "set"]],
+    ["devices", ["add", "remove", "list"]]
+  ])("%s alone lists its subcommands and exits 0", async (group, subcommands) => {
+    const run = await herald([group])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe("")
+    for (const command of subcommands) {
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\s+\\S`, "m"))
+    }
+    expect(run.stdout).toContain(`herald ${group} `)
   })
 })
 
@@ -118,6 +139,75 @@ describe("bad input", () => {
   })
 })
 
+describe("bad input to prefs and devices", () => {
+  it("prefs set without anything to change exits 2 with one stderr line", async () => {
+    const run = await herald(["prefs", "set", "--user", "alice", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: nothing to change: .*--in-app.*--existing-before-rollout/)
+  })
+
+  it("prefs set --kind without a per-kind change exits 2", async () => {
+    const run = await herald(["prefs", "set", "--user", "alice", "--kind", "mention", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: --kind needs .*--in-app, --push or --email/)
+  })
+
+  it("prefs set with both --email-address and --no-email-address exits 2", async () => {
+    const run = await herald([
+      "prefs", "set", "--user", "alice", "--email-address", "a@example.com", "--no-email-address", "--api-key", "k", "--url", deadUrl
+    ])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--email-address.*--no-email-address/)
+  })
+
+  it.each([
+    ["--push", "maybe", ["on", "off"]],
+    ["--email", "weekly", ["off", "immediate", "digest"]],
+    ["--existing-before-rollout", "yes", ["true", "false"]],
+    ["--kind", "bogus", ["mention", "status_update"]]
+  ])("prefs set %s %s exits 2 naming the flag and its choices", async (flag, value, choices) => {
+    const run = await herald(["prefs", "set", "--user", "alice", flag, value, "--in-app", "on", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(new RegExp(`^herald: .*${flag}.*${value}`))
+    for (const choice of choices) expect(run.stderr).toContain(choice)
+  })
+
+  it("a bad --email-address exits 2 naming the flag", async () => {
+    const run = await herald(["prefs", "set", "--user", "alice", "--email-address", "nope", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--email-address.*nope/)
+  })
+
+  it("devices add with a bad --platform exits 2 with one line naming the flag", async () => {
+    const run = await herald(["devices", "add", "--user", "alice", "--token", "t1", "--platform", "blackberry", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--platform.*blackberry/)
+    expect(run.stderr).toContain("android")
+  })
+
+  it("devices remove without --token exits 2 naming it", async () => {
+    const run = await herald(["devices", "remove", "--user", "alice", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--token/)
+  })
+
+  it("an unknown subcommand of a group exits 2 with one line", async () => {
+    const run = await herald(["prefs", "bogus"])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*bogus/)
+  })
+})
+
 describe("unreachable server", () => {
   it("send to a URL nobody answers exits 1 with one 'cannot reach' line", async () => {
     const run = await herald(["send", "--user", "alice", "--kind", "mention", "--title", "hi", "--api-key", "k", "--url", deadUrl])
@@ -145,6 +235,18 @@ describe("unreachable server", () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }
+  })
+
+  it.each([
+    ["prefs", "get", "--user", "alice"],
+    ["devices", "list", "--user", "alice"],
+    ["devices", "add", "--user", "alice", "--token", "t1", "--platform", "ios"]
+  ])("%s %s fails with one 'cannot reach' line and exit 1", async (...args) => {
+    const run = await herald([...args, "--api-key", "k", "--url", deadUrl, "--json"])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
   })
 
   it("tail fails the same way before opening a socket", async () => {

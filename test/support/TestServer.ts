@@ -2,7 +2,7 @@
  * Starts a real Herald server in-process on a free port against a given
  * database, with fixed keys, and stops it when the scope closes.
  */
-import { HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
+import { Channels, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -24,6 +24,12 @@ export interface TestServerOptions {
   readonly heartbeat?: Duration.Input
   readonly authTimeout?: Duration.Input
   readonly port?: number
+  readonly maxAttempts?: number
+  readonly retryBase?: Duration.Input
+  readonly deliveryPoll?: Duration.Input
+  readonly deliveryLease?: Duration.Input
+  /** The out-of-app channels; none by default. */
+  readonly channels?: Layer.Layer<Channels>
 }
 
 export const testConfig = (options: TestServerOptions) =>
@@ -36,14 +42,19 @@ export const testConfig = (options: TestServerOptions) =>
     adminKey: Option.some(Redacted.make(adminKey)),
     tokenSecret: Option.some(Redacted.make(tokenSecret)),
     heartbeat: Duration.fromInputUnsafe(options.heartbeat ?? "15 seconds"),
-    authTimeout: Duration.fromInputUnsafe(options.authTimeout ?? "10 seconds")
+    authTimeout: Duration.fromInputUnsafe(options.authTimeout ?? "10 seconds"),
+    maxAttempts: options.maxAttempts ?? 8,
+    retryBase: Duration.fromInputUnsafe(options.retryBase ?? "2 seconds"),
+    retryMax: Duration.minutes(10),
+    deliveryPoll: Duration.fromInputUnsafe(options.deliveryPoll ?? "1 second"),
+    deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes")
   })
 
 /** A server that runs until the enclosing scope closes. */
 export const testServer = (options: TestServerOptions) =>
   Effect.gen(function*() {
     // Tests read frames, not logs: only warnings and errors of the server are shown.
-    const context = yield* Layer.build(ServerLayer(testConfig(options))).pipe(
+    const context = yield* Layer.build(ServerLayer(testConfig(options), options.channels)).pipe(
       Effect.provideService(References.MinimumLogLevel, "Warn")
     )
     const http = Context.get(context, HttpServer)

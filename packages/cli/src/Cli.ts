@@ -5,7 +5,9 @@
  */
 import { Effect, Layer } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { devices } from "./commands/devices.ts"
 import { inbox } from "./commands/inbox.ts"
+import { prefs } from "./commands/prefs.ts"
 import { read } from "./commands/read.ts"
 import { send } from "./commands/send.ts"
 import { tail } from "./commands/tail.ts"
@@ -15,7 +17,7 @@ import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

@@ -1,8 +1,8 @@
 /**
- * How notifications look on the command line: the JSON line shapes and the
- * human-readable line and table.
+ * How notifications, preferences and devices look on the command line: the
+ * JSON line shapes and the human-readable lines and tables.
  */
-import type { Notification } from "@herald/domain"
+import type { Device, KindPreferences, Notification, Preferences } from "@herald/domain"
 import { DateTime } from "effect"
 
 /** One notification as a `--json` line of `herald tail`. */
@@ -37,11 +37,10 @@ export const notificationLine = (n: Notification): string =>
   `${localTime(n.createdAt)}  ${n.kind.padEnd(KindWidth)}  ${oneLine(n.title)}`
 
 /** A table of notifications with a header row, columns aligned. */
-export const inboxTable = (items: ReadonlyArray<Notification>): ReadonlyArray<string> => {
-  const header = ["CURSOR", "CREATED", "KIND", "READ", "TITLE", "ID"]
-  const rows = [
-    header,
-    ...items.map((n) => [
+export const inboxTable = (items: ReadonlyArray<Notification>): ReadonlyArray<string> =>
+  table(
+    ["CURSOR", "CREATED", "KIND", "READ", "TITLE", "ID"],
+    items.map((n) => [
       String(n.cursor),
       localDateTime(n.createdAt),
       n.kind,
@@ -49,7 +48,59 @@ export const inboxTable = (items: ReadonlyArray<Notification>): ReadonlyArray<st
       truncate(oneLine(n.title), 60),
       n.id
     ])
-  ]
+  )
+
+const kindJson = (k: KindPreferences) => ({ inApp: k.inApp, push: k.push, email: k.email })
+
+/** A user's preferences as the `--json` line of `herald prefs get` and `herald prefs set`. */
+export const preferencesJson = (p: Preferences) => ({
+  userId: p.userId,
+  existingBeforeRollout: p.existingBeforeRollout,
+  emailAddress: p.emailAddress,
+  kinds: {
+    mention: kindJson(p.kinds.mention),
+    assignment: kindJson(p.kinds.assignment),
+    status_update: kindJson(p.kinds.status_update)
+  }
+})
+
+const onOff = (value: boolean) => value ? "on" : "off"
+
+/** A user's preferences for people: a table of kinds and channels, then the email address and rollout flag. */
+export const preferencesLines = (p: Preferences): ReadonlyArray<string> => [
+  ...table(
+    ["KIND", "IN-APP", "PUSH", "EMAIL"],
+    (["mention", "assignment", "status_update"] as const).map((kind) => {
+      const k = p.kinds[kind]
+      return [kind, onOff(k.inApp), onOff(k.push), k.email]
+    })
+  ),
+  `email address: ${p.emailAddress ?? "(not set; email routes send nothing)"}`,
+  `existing before rollout: ${p.existingBeforeRollout ? "yes" : "no"}`
+]
+
+/** A device as a `--json` line of `herald devices add` and `herald devices list`. */
+export const deviceJson = (d: Device) => ({
+  userId: d.userId,
+  token: d.token,
+  platform: d.platform,
+  createdAt: DateTime.formatIso(d.createdAt)
+})
+
+/** A table of devices with a header row; long tokens are shortened to their start and end. */
+export const devicesTable = (devices: ReadonlyArray<Device>): ReadonlyArray<string> =>
+  table(
+    ["PLATFORM", "REGISTERED", "TOKEN"],
+    devices.map((d) => [d.platform, localDateTime(d.createdAt), shortToken(d.token)])
+  )
+
+/** `abcdefghijklmnopqrstuvwx…12345678` for tokens longer than 40 characters (FCM tokens run to ~160). */
+export const shortToken = (token: string): string =>
+  token.length <= 40 ? token : `${token.slice(0, 24)}…${token.slice(-8)}`
+
+/** Rows under a header, columns aligned with two spaces between them. */
+const table = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
+  const rows = [header, ...body]
   const widths = header.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)))
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd())
 }

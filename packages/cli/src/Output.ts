@@ -23,10 +23,14 @@ export const stdoutLine = (line: string): Effect.Effect<void, OutputClosed> => w
 /** Writes one line to stderr. */
 export const stderrLine = (line: string): Effect.Effect<void, OutputClosed> => write(process.stderr, `${line}\n`)
 
-/** Prints a command's result: `value` as one JSON line under `--json`, otherwise the human-readable `text`. */
-export const printResult = Effect.fnUntraced(function*(value: object, text: string) {
+/**
+ * Prints a command's result: `value` as one JSON line under `--json`,
+ * otherwise the human-readable `text` (one line, or several).
+ */
+export const printResult = Effect.fnUntraced(function*(value: object, text: string | ReadonlyArray<string>) {
   const { json } = yield* herald
-  yield* stdoutLine(json ? JSON.stringify(value) : text)
+  if (json) return yield* stdoutLine(JSON.stringify(value))
+  for (const line of typeof text === "string" ? [text] : text) yield* stdoutLine(line)
 })
 
 /** Prints a note for people: on stderr, so that `--json` stdout stays pure. */

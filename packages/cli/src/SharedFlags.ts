@@ -1,12 +1,12 @@
 /**
  * The flags every `herald` command takes (`--url`, `--api-key`, `--json`) and
- * the flag builders several commands share (`--user`, cursors, counts).
+ * the flag builders several commands share (`--user`, `--token`, cursors, counts).
  *
  * Each flag decodes its value with a Schema, so a bad value fails while the
  * command line is parsed, with an error naming the flag, before anything is
  * sent to the server.
  */
-import { Cursor, UserId } from "@herald/domain"
+import { Cursor, DeviceToken, UserId } from "@herald/domain"
 import { Config, Schema } from "effect"
 import { Flag } from "effect/cli"
 
@@ -53,6 +53,14 @@ export const user = (description: string) =>
   Flag.String("user").pipe(
     Flag.withSchema(UserId),
     Flag.withMetavar("USER"),
+    Flag.withDescription(description)
+  )
+
+/** `--token T`: a device's FCM registration token, checked against the same rules as the server's. */
+export const deviceToken = (description: string) =>
+  Flag.String("token").pipe(
+    Flag.withSchema(DeviceToken),
+    Flag.withMetavar("TOKEN"),
     Flag.withDescription(description)
   )
 

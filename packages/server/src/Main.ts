@@ -19,6 +19,9 @@ import { HttpServer } from "./gateway/HttpServer.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
+import { Channels } from "./channels/Channels.ts"
+import { DeliveryWorker } from "./channels/DeliveryWorker.ts"
+import { DeliveryRepo } from "./storage/DeliveryRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
@@ -31,6 +34,7 @@ const Core = Layer.mergeAll(
   NotificationRepo.layer,
   UserRepo.layer,
   DeviceRepo.layer,
+  DeliveryRepo.layer,
   FanoutBus.layerInProcess,
   ClientTokens.layer,
   ApiKeys.layer
@@ -60,6 +64,7 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
       yield* Effect.logInfo(`API key, admin key and token secret: ${secrets.file.value}`)
     }
   }
+  yield* Channels.announce
   yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
   yield* Effect.addFinalizer(() =>
     Effect.logInfo(
@@ -72,11 +77,14 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
 
 /** A running Herald server, configured by `config`. */
 export const ServerLayer = (
-  config: Layer.Layer<HeraldConfig, Config.ConfigError>
+  config: Layer.Layer<HeraldConfig, Config.ConfigError>,
+  channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError> = Channels.layerNone
 ): Layer.Layer<HttpServer | Secrets | NotificationRepo, ConfigurationError | Config.ConfigError> =>
   Banner.pipe(
     Layer.provideMerge(HttpServer.layer),
     Layer.provide(Layer.mergeAll(SocketGateway.layer, AppHandlersLayer, UserMailboxLayer, RpcSerialization.layerJson)),
+    Layer.provideMerge(DeliveryWorker.layer),
+    Layer.provideMerge(channels),
     Layer.provideMerge(Core),
     Layer.provide(NodeServices.layer),
     Layer.provide(config)

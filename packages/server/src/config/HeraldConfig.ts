@@ -3,7 +3,7 @@
  * The table in the README lists them; a bad value stops the start with a
  * message naming the variable.
  */
-import { Config, Context, Duration, Layer, Option, type Redacted } from "effect"
+import { Config, Context, Duration, Layer, Option, type Redacted, Schema } from "effect"
 
 export interface HeraldConfigShape {
   readonly port: number
@@ -16,6 +16,15 @@ export interface HeraldConfigShape {
   readonly tokenSecret: Option.Option<Redacted.Redacted<string>>
   readonly heartbeat: Duration.Duration
   readonly authTimeout: Duration.Duration
+  /** Attempts per push or email delivery before it is a dead letter. */
+  readonly maxAttempts: number
+  /** First retry delay; doubles per attempt up to `retryMax` (a provider's Retry-After wins). */
+  readonly retryBase: Duration.Duration
+  readonly retryMax: Duration.Duration
+  /** How often the delivery worker looks for due rows when nothing woke it. */
+  readonly deliveryPoll: Duration.Duration
+  /** How long a claimed delivery is reserved for its worker; a claim older than this is taken over (its worker died). */
+  readonly deliveryLease: Duration.Duration
 }
 
 export const heraldConfig = Config.all({
@@ -27,7 +36,15 @@ export const heraldConfig = Config.all({
   adminKey: Config.option(Config.Redacted("HERALD_ADMIN_KEY")),
   tokenSecret: Config.option(Config.Redacted("HERALD_TOKEN_SECRET")),
   heartbeat: Config.Duration("HERALD_HEARTBEAT").pipe(Config.withDefault(Duration.seconds(15))),
-  authTimeout: Config.Duration("HERALD_AUTH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10)))
+  authTimeout: Config.Duration("HERALD_AUTH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  maxAttempts: Config.schema(
+    Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))),
+    "HERALD_MAX_ATTEMPTS"
+  ).pipe(Config.withDefault(8)),
+  retryBase: Config.Duration("HERALD_RETRY_BASE").pipe(Config.withDefault(Duration.seconds(2))),
+  retryMax: Config.Duration("HERALD_RETRY_MAX").pipe(Config.withDefault(Duration.minutes(10))),
+  deliveryPoll: Config.Duration("HERALD_DELIVERY_POLL").pipe(Config.withDefault(Duration.seconds(1))),
+  deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2)))
 })
 
 export class HeraldConfig extends Context.Service<HeraldConfig, HeraldConfigShape>()(

@@ -19,11 +19,13 @@ import {
   StorageUnavailable,
   UserId
 } from "@herald/domain"
-import { Effect, Metric, Schema } from "effect"
+import { Effect, Metric, Option, Schema } from "effect"
 import { Entity } from "effect/cluster"
 import { Rpc } from "effect/rpc"
 import { FanoutBus } from "../fanout/FanoutBus.ts"
-import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { Channels } from "../channels/Channels.ts"
+import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
+import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 
@@ -59,6 +61,10 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const repo = yield* NotificationRepo
     const users = yield* UserRepo
     const bus = yield* FanoutBus
+    const worker = yield* DeliveryWorker
+    const channels = yield* Channels
+    const pushOn = Option.isSome(channels.push)
+    const emailOn = Option.isSome(channels.email)
     // The entity is the only writer of its user's preferences, so its copy is always current.
     let cached: Preferences | undefined
     const currentPreferences = Effect.suspend(() =>
@@ -76,10 +82,18 @@ export const UserMailboxLayer = UserMailbox.toLayer(
       }),
       Publish: Effect.fnUntraced(function*({ payload }) {
         const prefs = yield* currentPreferences
-        const inApp = (kind: NotificationKind) => prefs.kinds[kind].inApp
-        const { results, stored } = yield* repo.publish(userId, payload.items, inApp)
+        const route = (kind: NotificationKind): Route => {
+          const wanted = prefs.kinds[kind]
+          return {
+            inApp: wanted.inApp,
+            push: wanted.push && pushOn,
+            email: wanted.email === "immediate" && !emailOn ? "off" : wanted.email
+          }
+        }
+        const { deliveries, results, stored } = yield* repo.publish(userId, payload.items, route)
         const acceptedAt = Date.now()
-        yield* bus.publish(stored.filter((notification) => inApp(notification.kind)).map((notification) => ({
+        if (deliveries > 0) yield* worker.wake
+        yield* bus.publish(stored.filter((notification) => prefs.kinds[notification.kind].inApp).map((notification) => ({
           userId,
           cursor: notification.cursor,
           frame: notificationFrameText(notification),

@@ -11,11 +11,13 @@ import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { EmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import notifications from "./migrations/0001_notifications.ts"
 import preferencesDevices from "./migrations/0002_preferences_devices.ts"
+import deliveries from "./migrations/0003_deliveries.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
   "0001_notifications": notifications,
-  "0002_preferences_devices": preferencesDevices
+  "0002_preferences_devices": preferencesDevices,
+  "0003_deliveries": deliveries
 })
 
 const runMigrations = Migrator.make({})

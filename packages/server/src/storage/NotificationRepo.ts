@@ -6,6 +6,7 @@ import {
   Cursor,
   Notification,
   NotificationId,
+  type EmailRoute,
   type NotificationKind,
   type NotifyItem,
   NotifyResult,
@@ -21,6 +22,15 @@ export interface Published {
   readonly results: ReadonlyArray<NotifyResult>
   /** The notifications this call stored (not the deduplicated ones), in cursor order. */
   readonly stored: ReadonlyArray<Notification>
+  /** How many push and email delivery rows were written with them. */
+  readonly deliveries: number
+}
+
+/** Where a notification of a kind goes, decided from the user's preferences and the channels configured. */
+export interface Route {
+  readonly inApp: boolean
+  readonly push: boolean
+  readonly email: EmailRoute
 }
 
 export interface InboxQuery {
@@ -33,12 +43,13 @@ export interface InboxQuery {
 export class NotificationRepo extends Context.Service<NotificationRepo, {
   /**
    * Stores the items for one user atomically; items whose idempotency key was seen come back deduplicated.
-   * `inApp` says which kinds go to the user's sockets (live and on resume).
+   * `route` says where each kind goes: the user's sockets (live and on resume), a push
+   * delivery row per registered device, an immediate email delivery row.
    */
   publish(
     userId: UserId,
     items: ReadonlyArray<NotifyItem>,
-    inApp: (kind: NotificationKind) => boolean
+    route: (kind: NotificationKind) => Route
   ): Effect.Effect<Published, StorageUnavailable>
   /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
@@ -69,30 +80,44 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     const insertFresh = (
       userId: UserId,
       rows: Arr.NonEmptyReadonlyArray<Notification>,
-      inApp: (kind: NotificationKind) => boolean
+      route: (kind: NotificationKind) => Route
     ) => {
-      const values = sql.csv(rows.map((n, index) =>
-        sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${inApp(n.kind)})`
-      ))
-      return sql<{ readonly first: number }>`
+      const values = sql.csv(rows.map((n, index) => {
+        const to = route(n.kind)
+        return sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${to.inApp}, ${to.push}, ${to.email})`
+      }))
+      return sql<{ readonly first: number; readonly deliveries: number }>`
         WITH counter AS (
           INSERT INTO herald_users (user_id, last_cursor) VALUES (${userId}, ${rows.length})
           ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${rows.length}
           RETURNING last_cursor
         ), inserted AS (
-          INSERT INTO notifications (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, created_at)
+          INSERT INTO notifications
+            (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, created_at)
           SELECT v.id::uuid, ${userId}, counter.last_cursor - ${rows.length} + v.ord::int, v.kind, v.title,
-                 v.body, v.link, v.actor, v.key, v.in_app::boolean, ${DateTime.toDateUtc(rows[0].createdAt)}
-          FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app)
-          RETURNING cursor
+                 v.body, v.link, v.actor, v.key, v.in_app::boolean, v.push::boolean, v.email_route,
+                 ${DateTime.toDateUtc(rows[0].createdAt)}
+          FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app, push, email_route)
+          RETURNING id, cursor, push, email_route
+        ), pushes AS (
+          INSERT INTO deliveries (notification_id, user_id, channel, target)
+          SELECT i.id, ${userId}, 'push', d.token FROM inserted i JOIN devices d ON d.user_id = ${userId} WHERE i.push
+          RETURNING 1
+        ), emails AS (
+          INSERT INTO deliveries (notification_id, user_id, channel, target)
+          SELECT i.id, ${userId}, 'email', u.email_address FROM inserted i JOIN herald_users u ON u.user_id = ${userId}
+          WHERE i.email_route = 'immediate' AND u.email_address IS NOT NULL
+          RETURNING 1
         )
-        SELECT (min(cursor))::float8 AS first FROM inserted`
+        SELECT (min(cursor))::float8 AS first,
+               ((SELECT count(*) FROM pushes) + (SELECT count(*) FROM emails))::float8 AS deliveries
+        FROM inserted`
     }
 
     const publish = Effect.fn("NotificationRepo.publish")(function*(
       userId: UserId,
       items: ReadonlyArray<NotifyItem>,
-      inApp: (kind: NotificationKind) => boolean
+      route: (kind: NotificationKind) => Route
     ) {
       const now = yield* DateTime.now
       const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
@@ -123,9 +148,11 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       // provisional cursors and renumbered from the statement's answer.
       const provisional = fresh.map((item, index) => toNotification(userId, item, now, index + 1))
       let stored: ReadonlyArray<Notification> = []
+      let deliveries = 0
       if (Arr.isReadonlyArrayNonEmpty(provisional)) {
-        const [answer] = yield* insertFresh(userId, provisional, inApp).pipe(Effect.mapError(unavailable))
+        const [answer] = yield* insertFresh(userId, provisional, route).pipe(Effect.mapError(unavailable))
         const first = answer?.first ?? 1
+        deliveries = answer?.deliveries ?? 0
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
       }
       const results = Arr.filterMap(plan, (step) => {
@@ -135,7 +162,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           ? Result.failVoid
           : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
       })
-      return { results, stored }
+      return { results, stored, deliveries }
     })
 
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {

@@ -1,0 +1,133 @@
+/**
+ * Drives delivery rows to the providers: claims due rows, sends push as one
+ * provider batch per notification and email one by one, then records each
+ * outcome. Woken at once after a publish that wrote rows, and polling
+ * otherwise, so rows left by a crash or a failed attempt are picked up.
+ *
+ * Each provider has a circuit breaker: while a provider is failing, rows go
+ * back to the queue without an attempt instead of piling up timeouts.
+ */
+import { Cause, Context, Duration, Effect, Exit, Layer, Option, Queue, Schedule } from "effect"
+import { CircuitBreaker } from "effect/persistence"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
+import { type ClaimedDelivery, DeliveryRepo } from "../storage/DeliveryRepo.ts"
+import { DeviceRepo } from "../storage/DeviceRepo.ts"
+import { Channels, type SendOutcome } from "./Channels.ts"
+
+const ClaimBatch = 100
+
+export class DeliveryWorker extends Context.Service<DeliveryWorker, {
+  /** Asks the worker to look for due rows now. */
+  readonly wake: Effect.Effect<void>
+  /** Claims and sends everything due now; for tests and shutdown drains. Returns how many rows it handled. */
+  readonly drainOnce: Effect.Effect<number>
+}>()("@herald/server/channels/DeliveryWorker") {
+  static readonly layer = Layer.effect(DeliveryWorker, Effect.gen(function*() {
+    const config = yield* HeraldConfig
+    const rows = yield* DeliveryRepo
+    const devices = yield* DeviceRepo
+    const channels = yield* Channels
+    const wakeups = yield* Queue.sliding<void>(1)
+    const breaker = yield* CircuitBreaker.make({
+      tripPolicy: CircuitBreaker.consecutive(5),
+      openDuration: Schedule.exponential("2 seconds"),
+      maxOpenDuration: "1 minute"
+    }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))
+
+    const backoff = (attempts: number) =>
+      Duration.millis(Math.min(Duration.toMillis(config.retryMax), Duration.toMillis(config.retryBase) * 2 ** (attempts - 1)))
+
+    const record = Effect.fnUntraced(function*(row: ClaimedDelivery, outcome: SendOutcome) {
+      switch (outcome._tag) {
+        case "Sent":
+          return yield* rows.markSent(row.id, outcome.providerId)
+        case "Retry":
+          return yield* rows.markFailed(row.id, outcome.reason, outcome.retryAfter ?? backoff(row.attempts), config.maxAttempts)
+        case "Fail":
+          return yield* rows.markFailed(row.id, outcome.reason, Duration.zero, row.attempts)
+        case "Discard": {
+          if (row.channel === "push") yield* devices.unregister(row.notification.userId, row.target)
+          return yield* rows.markDiscarded(row.id, outcome.reason)
+        }
+      }
+    })
+
+    // Everything failed and retryable: the provider is in trouble, which is what opens its circuit.
+    const classify = (exit: Exit.Exit<ReadonlyArray<SendOutcome>>): CircuitBreaker.Outcome => {
+      if (Exit.isFailure(exit)) return CircuitBreaker.failure()
+      const outcomes = exit.value
+      return outcomes.length > 0 && outcomes.every((o) => o._tag === "Retry")
+        ? CircuitBreaker.failure()
+        : CircuitBreaker.success
+    }
+
+    const guarded = (
+      provider: string,
+      batch: ReadonlyArray<ClaimedDelivery>,
+      send: Effect.Effect<ReadonlyArray<SendOutcome>>
+    ) =>
+      send.pipe(
+        breaker.execute({ key: provider, classify }),
+        Effect.flatMap((outcomes) =>
+          Effect.forEach(batch, (row, i) =>
+            record(row, outcomes[i] ?? { _tag: "Retry", reason: `${provider} returned no outcome` }), { discard: true })
+        ),
+        Effect.catchTag("CircuitBreakerError", (error) => {
+          const retryIn = error.reason._tag === "CircuitOpen" ? error.reason.retryAfter : Duration.seconds(1)
+          return Effect.forEach(batch, (row) => rows.release(row.id, retryIn, `${provider} circuit open`), { discard: true })
+        })
+      )
+
+    const sendPush = (batch: ReadonlyArray<ClaimedDelivery>) =>
+      Option.match(channels.push, {
+        onNone: () => Effect.forEach(batch, (row) => rows.markDiscarded(row.id, "push is not configured"), { discard: true }),
+        onSome: (push) => {
+          const first = batch[0]
+          return first === undefined ? Effect.void : guarded("fcm", batch, push.send(first.notification, batch.map((row) => row.target)))
+        }
+      })
+
+    const sendEmail = (row: ClaimedDelivery) =>
+      Option.match(channels.email, {
+        onNone: () => rows.markDiscarded(row.id, "email is not configured"),
+        onSome: (email) => guarded("ses", [row], Effect.map(email.send(row.notification, row.target), (o) => [o]))
+      })
+
+    const drainOnce = Effect.gen(function*() {
+      const claimed = yield* rows.claim(ClaimBatch, config.deliveryLease)
+      const pushByNotification = new Map<string, Array<ClaimedDelivery>>()
+      const emails: Array<ClaimedDelivery> = []
+      for (const row of claimed) {
+        if (row.channel === "email") emails.push(row)
+        else {
+          const group = pushByNotification.get(row.notification.id)
+          if (group === undefined) pushByNotification.set(row.notification.id, [row])
+          else group.push(row)
+        }
+      }
+      yield* Effect.all([
+        Effect.forEach(pushByNotification.values(), sendPush, { concurrency: 8, discard: true }),
+        Effect.forEach(emails, sendEmail, { concurrency: 8, discard: true })
+      ], { concurrency: 2, discard: true })
+      return claimed.length
+    }).pipe(
+      Effect.withSpan("DeliveryWorker.drainOnce"),
+      Effect.catchTag("StorageUnavailable", (error) =>
+        Effect.logWarning("delivery worker cannot reach the database", error.message).pipe(Effect.as(0)))
+    )
+
+    const loop = Effect.gen(function*() {
+      while (true) {
+        const handled = yield* drainOnce
+        if (handled < ClaimBatch) {
+          yield* Effect.raceFirst(Queue.take(wakeups), Effect.sleep(config.deliveryPoll))
+        }
+      }
+    })
+    yield* Effect.forkScoped(loop.pipe(
+      Effect.catchCause((cause) => Effect.logError("delivery worker stopped", Cause.pretty(cause)))
+    ))
+
+    return DeliveryWorker.of({ wake: Queue.offer(wakeups, undefined).pipe(Effect.asVoid), drainOnce })
+  }))
+}

@@ -1,0 +1,144 @@
+/**
+ * Delivery rows: claimed with a lease before a send, marked after it.
+ *
+ * A row is sent by whoever holds its claim; the lease outlives any send (sends
+ * time out well before it), so two workers never send one row at once. A row
+ * whose lease expired (its worker died) is claimed again: the only window for
+ * a second send is a crash after the provider accepted and before the row was
+ * marked, a few milliseconds.
+ */
+import { Cursor, Notification, NotificationId, StorageUnavailable, UserId } from "@herald/domain"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+
+export const DeliveryChannel = Schema.Literals(["push", "email"])
+export type DeliveryChannel = typeof DeliveryChannel.Type
+
+export const DeliveryState = Schema.Literals(["pending", "sending", "sent", "failed", "dead", "discarded"])
+export type DeliveryState = typeof DeliveryState.Type
+
+/** A claimed delivery with what its send needs. */
+export interface ClaimedDelivery {
+  readonly id: number
+  readonly channel: DeliveryChannel
+  /** The device token (push) or the address (email). */
+  readonly target: string
+  /** Attempts including this one. */
+  readonly attempts: number
+  readonly notification: Notification
+}
+
+const ClaimedRow = Schema.Struct({
+  id: Schema.Number,
+  channel: DeliveryChannel,
+  target: Schema.String,
+  attempts: Schema.Number,
+  notificationId: NotificationId,
+  userId: UserId,
+  cursor: Cursor,
+  kind: Schema.Literals(["mention", "assignment", "status_update"]),
+  title: Schema.String,
+  body: Schema.NullOr(Schema.String),
+  link: Schema.NullOr(Schema.String),
+  actor: Schema.NullOr(Schema.String),
+  idempotencyKey: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateTimeUtcFromString,
+  readAt: Schema.NullOr(Schema.DateTimeUtcFromString)
+})
+
+export class DeliveryRepo extends Context.Service<DeliveryRepo, {
+  /** Claims up to `limit` due rows (pending, failed and due, or sending with an expired lease). */
+  claim(limit: number, lease: Duration.Duration): Effect.Effect<ReadonlyArray<ClaimedDelivery>, StorageUnavailable>
+  markSent(id: number, providerId: string): Effect.Effect<void, StorageUnavailable>
+  /** A failed attempt: retried after `retryIn`, or dead once `maxAttempts` is reached. */
+  markFailed(id: number, error: string, retryIn: Duration.Duration, maxAttempts: number): Effect.Effect<void, StorageUnavailable>
+  /** Not sent and never will be (the target is gone). */
+  markDiscarded(id: number, reason: string): Effect.Effect<void, StorageUnavailable>
+  /** Not attempted (the provider's circuit is open): back to the queue without using an attempt. */
+  release(id: number, retryIn: Duration.Duration, reason: string): Effect.Effect<void, StorageUnavailable>
+}>()("@herald/server/storage/DeliveryRepo") {
+  static readonly layer = Layer.effect(DeliveryRepo, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
+    const millis = (d: Duration.Duration) => Math.max(0, Math.round(Duration.toMillis(d)))
+
+    const claim = Effect.fn("DeliveryRepo.claim")(function*(limit: number, lease: Duration.Duration) {
+      const rows = yield* sql`
+        UPDATE deliveries d SET
+          state = 'sending', attempts = d.attempts + 1, updated_at = now(),
+          claimed_until = now() + make_interval(secs => ${millis(lease) / 1000})
+        FROM (
+          SELECT id FROM deliveries
+          WHERE (state IN ('pending', 'failed') AND next_attempt_at <= now())
+             OR (state = 'sending' AND claimed_until < now())
+          ORDER BY next_attempt_at
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED
+        ) due, notifications n
+        WHERE d.id = due.id AND n.id = d.notification_id
+        RETURNING d.id::float8 AS id, d.channel, d.target, d.attempts, n.id::text AS "notificationId",
+          n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
+          n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt",
+          to_json(n.read_at)#>>'{}' AS "readAt"`.pipe(Effect.flatMap(decodeClaimed), Effect.mapError(unavailable))
+      return rows.map((row): ClaimedDelivery => ({
+        id: row.id,
+        channel: row.channel,
+        target: row.target,
+        attempts: row.attempts,
+        notification: new Notification({
+          id: row.notificationId,
+          userId: row.userId,
+          cursor: row.cursor,
+          kind: row.kind,
+          title: row.title,
+          body: row.body,
+          link: row.link,
+          actor: row.actor,
+          idempotencyKey: row.idempotencyKey,
+          createdAt: row.createdAt,
+          readAt: row.readAt
+        })
+      }))
+    })
+
+    const run = (statement: Effect.Effect<unknown, SqlError.SqlError>) =>
+      statement.pipe(Effect.asVoid, Effect.mapError(unavailable))
+
+    return DeliveryRepo.of({
+      claim,
+      markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
+        run(sql`
+          UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
+            claimed_until = NULL, last_error = NULL
+          WHERE id = ${id} AND state = 'sending'`)
+      ),
+      markFailed: Effect.fn("DeliveryRepo.markFailed")(
+        (id: number, error: string, retryIn: Duration.Duration, maxAttempts: number) =>
+          run(sql`
+            UPDATE deliveries SET
+              state = CASE WHEN attempts >= ${maxAttempts} THEN 'dead' ELSE 'failed' END,
+              last_error = ${error}, updated_at = now(), claimed_until = NULL,
+              next_attempt_at = now() + make_interval(secs => ${millis(retryIn) / 1000})
+            WHERE id = ${id} AND state = 'sending'`)
+      ),
+      markDiscarded: Effect.fn("DeliveryRepo.markDiscarded")((id: number, reason: string) =>
+        run(sql`
+          UPDATE deliveries SET state = 'discarded', last_error = ${reason}, updated_at = now(), claimed_until = NULL
+          WHERE id = ${id} AND state = 'sending'`)
+      ),
+      release: Effect.fn("DeliveryRepo.release")((id: number, retryIn: Duration.Duration, reason: string) =>
+        run(sql`
+          UPDATE deliveries SET state = 'failed', attempts = attempts - 1, last_error = ${reason}, updated_at = now(),
+            claimed_until = NULL, next_attempt_at = now() + make_interval(secs => ${millis(retryIn) / 1000})
+          WHERE id = ${id} AND state = 'sending'`)
+      )
+    })
+  }))
+}
+
+const unavailable = (cause: SqlError.SqlError | Schema.SchemaError): StorageUnavailable =>
+  new StorageUnavailable({
+    message: cause._tag === "SchemaError" ? `a delivery row did not decode: ${cause.message}` : `database error: ${cause.message}`,
+    retryable: cause._tag !== "SchemaError"
+  })
+
