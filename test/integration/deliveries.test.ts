@@ -5,12 +5,12 @@
  * by scripted channels (see test/support/ScriptedChannels.ts).
  */
 import { assert, it } from "@effect/vitest"
-import { HeraldClient } from "@herald/client"
+import { HeraldAdminClient, HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { eventually } from "../support/eventually.ts"
 import { makeScriptedChannels, type Script, sent } from "../support/ScriptedChannels.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
-import { apiKey, freePort, testServer, type TestServerOptions } from "../support/TestServer.ts"
+import { adminKey, apiKey, freePort, testServer, type TestServerOptions } from "../support/TestServer.ts"
 
 interface Row {
   readonly channel: string
@@ -43,7 +43,7 @@ const setup = (script?: Script, options: Partial<TestServerOptions> = {}) =>
     }
     const server = yield* testServer(serverOptions)
     const client = yield* Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
-    return { database, channels, client, serverOptions }
+    return { database, channels, client, server, serverOptions }
   })
 
 const userWithDevices = (client: HeraldClient["Service"], userId: string, tokens: ReadonlyArray<string>) =>
@@ -89,7 +89,7 @@ it.live("a failed send is retried with backoff until it succeeds, and sent once"
 
 it.live("after the last attempt a delivery is a dead letter with its last error", () =>
   Effect.gen(function*() {
-    const { channels, client, database } = yield* setup(
+    const { channels, client, database, server } = yield* setup(
       ({ attempt }) => Effect.succeed({ _tag: "Retry", reason: `provider said no (${attempt})` }),
       { maxAttempts: 3 }
     )
@@ -98,6 +98,20 @@ it.live("after the last attempt a delivery is a dead letter with its last error"
     const rows = yield* eventually(rowsOf(database.url, "dl-dead"), (rows) => rows[0]?.state === "dead")
     assert.deepStrictEqual(rows.map((r) => [r.state, r.attempts, r.last_error]), [["dead", 3, "provider said no (3)"]])
     assert.strictEqual(channels.records().length, 0)
+
+    const admin = yield* Layer.build(HeraldAdminClient.layer({ url: server.url, adminKey })).pipe(
+      Effect.map(Context.get(HeraldAdminClient))
+    )
+    const dead = yield* admin.listDeadLetters({ userId: "dl-dead" })
+    assert.deepStrictEqual(dead.map((d) => [d.channel, d.target, d.attempts, d.lastError, d.title]), [
+      ["push", "tok-d", 3, "provider said no (3)", "never"]
+    ])
+    assert.deepStrictEqual(yield* admin.listDeadLetters({ channel: "email" }), [])
+    const withAppKey = yield* Layer.build(HeraldAdminClient.layer({ url: server.url, adminKey: apiKey })).pipe(
+      Effect.map(Context.get(HeraldAdminClient))
+    )
+    const refused = yield* Effect.flip(withAppKey.listDeadLetters({}))
+    assert.strictEqual(refused._tag, "Unauthorized", "the app key cannot read dead letters")
   }).pipe(Effect.scoped), { timeout: 60_000 })
 
 it.live("a token the provider reports unregistered is removed at once and its delivery discarded", () =>

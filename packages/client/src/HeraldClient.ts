@@ -25,24 +25,25 @@
  */
 import {
   AppRpcs,
-  type Device,
-  type Preferences,
-  type PreferencesPatch,
   type Cursor,
-  InvalidRequest,
+  type Device,
+  type InvalidRequest,
   type Notification,
   NotificationId,
   NotifyItem,
   type NotifyResult,
+  type Preferences,
+  type PreferencesPatch,
   ServerUnreachable,
   type StorageUnavailable,
-  Unauthorized,
+  type Unauthorized,
   UserId
 } from "@herald/domain"
-import { Context, Effect, Layer, Predicate, Redacted, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, type Redacted, Schema } from "effect"
 import type { DateTime } from "effect"
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
-import { RpcClient, type RpcClientError, RpcSerialization } from "effect/rpc"
+import { FetchHttpClient } from "effect/http"
+import { RpcSerialization } from "effect/rpc"
+import { makeRpcTransport, prefixPath } from "./internal/RpcTransport.ts"
 
 export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable
 
@@ -118,30 +119,12 @@ const NotifyItems = Schema.Array(NotifyItem)
 const MarkReadInput = Schema.Struct({ userId: UserId, ids: Schema.Array(NotificationId) })
 
 const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
-  const baseUrl = options.url.replace(/\/+$/, "")
-  const apiKey = Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
-  const http = (yield* HttpClient.HttpClient).pipe(
-    HttpClient.mapRequest((request) =>
-      request.pipe(
-        HttpClientRequest.setUrl(`${baseUrl}/rpc`),
-        HttpClientRequest.bearerToken(Redacted.value(apiKey))
-      )
-    ),
-    HttpClient.filterStatusOk
-  )
-  const protocol = yield* RpcClient.makeProtocolHttp(http)
-  const rpc = yield* RpcClient.make(AppRpcs.AppRpcs).pipe(Effect.provideService(RpcClient.Protocol, protocol))
-
-  const call = <A, E>(effect: Effect.Effect<A, E | RpcClientError.RpcClientError>) =>
-    effect.pipe(
-      Effect.catchIf(isRpcClientError, (error) => Effect.fail(fromClientError(baseUrl, error))),
-      Effect.catchDefect((defect) => Effect.fail(invalidFromDefect(defect)))
-    )
-
-  const decode = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, input: unknown) =>
-    Schema.decodeUnknownEffect(schema)(input).pipe(
-      Effect.mapError((error) => invalidFromIssue(error.issue))
-    )
+  const { baseUrl, call, decode, rpc } = yield* makeRpcTransport(AppRpcs.AppRpcs, {
+    url: options.url,
+    path: "/rpc",
+    key: options.apiKey,
+    keyName: "API key"
+  })
 
   const notifyBatch = Effect.fn("HeraldClient.notifyBatch")(function*(input: ReadonlyArray<NotifyInput>) {
     const items = yield* decode(NotifyItems, input).pipe(Effect.mapError(prefixPath("items")))
@@ -209,67 +192,3 @@ const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
   })
 })
 
-const isRpcClientError = (u: unknown): u is RpcClientError.RpcClientError =>
-  Predicate.isTagged(u, "RpcClientError")
-
-const fromClientError = (url: string, error: RpcClientError.RpcClientError): Unauthorized | ServerUnreachable => {
-  const reason = error.reason
-  if (reason._tag === "HttpError" && reason.kind === "StatusCodeError" && statusOf(reason.cause) === 401) {
-    return new Unauthorized({ message: "the server refused the API key (401)" })
-  }
-  const status = reason._tag === "HttpError" ? statusOf(reason.cause) : undefined
-  return new ServerUnreachable({
-    url,
-    message: status === undefined ? describe(reason) : `the server answered HTTP ${status}; is ${url} a Herald server?`
-  })
-}
-
-const describe = (reason: RpcClientError.RpcClientError["reason"]): string => {
-  const cause: unknown = reason.cause
-  const inner = Predicate.hasProperty(cause, "cause") ? cause.cause : undefined
-  const text = [reason.message, Predicate.hasProperty(cause, "description") ? cause.description : undefined, inner instanceof Error ? inner.message : undefined]
-    .filter((part) => Predicate.isString(part) && part !== "")
-    .join(": ")
-  return text === "" ? reason._tag : text
-}
-
-const statusOf = (cause: unknown): number | undefined =>
-  Predicate.hasProperty(cause, "response") && Predicate.hasProperty(cause.response, "status") &&
-    Predicate.isNumber(cause.response.status)
-    ? cause.response.status
-    : undefined
-
-/**
- * The server answers a payload that fails its schema with a defect whose
- * message is the schema issue, ending in `at ["items"][0]["kind"]`; this
- * turns it back into the typed error the caller can handle.
- */
-const invalidFromDefect = (defect: unknown): InvalidRequest => {
-  const text = Predicate.isString(defect)
-    ? defect
-    : Predicate.hasProperty(defect, "message") && Predicate.isString(defect.message)
-    ? defect.message
-    : String(defect)
-  return invalidFromText(text)
-}
-
-const formatIssue = SchemaIssue.makeFormatterDefault()
-
-const invalidFromIssue = (issue: SchemaIssue.Issue): InvalidRequest =>
-  invalidFromText(formatIssue(issue))
-
-/** Parses the `at [...]` line of a schema issue into a dotted path such as `items[0].kind`. */
-export const invalidFromText = (text: string): InvalidRequest => {
-  const at = /\n\s*at (\[.*\])\s*$/.exec(text)
-  const path = at?.[1] === undefined ? "" : dottedPath(at[1])
-  const message = at === null ? text : text.slice(0, at.index).trim()
-  return new InvalidRequest({ path, message: path === "" ? message : `${path}: ${message}` })
-}
-
-const dottedPath = (bracketed: string): string =>
-  bracketed.replace(/\["([^"]*)"\]/g, ".$1").replace(/^\./, "")
-
-const prefixPath = (prefix: string) => (error: InvalidRequest): InvalidRequest => {
-  const path = error.path === "" ? prefix : error.path.startsWith("[") ? prefix + error.path : `${prefix}.${error.path}`
-  return new InvalidRequest({ path, message: error.message.replace(error.path, path) })
-}

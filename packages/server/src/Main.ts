@@ -13,6 +13,7 @@ import { HeraldConfig } from "./config/HeraldConfig.ts"
 import { Secrets } from "./config/Secrets.ts"
 import { FanoutBus } from "./fanout/FanoutBus.ts"
 import { ApiKeys } from "./gateway/ApiKeys.ts"
+import { AdminHandlersLayer } from "./gateway/AdminHandlers.ts"
 import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
 import { ClientTokens } from "./gateway/ClientTokens.ts"
 import { HttpServer } from "./gateway/HttpServer.ts"
@@ -82,7 +83,13 @@ export const ServerLayer = (
 ): Layer.Layer<HttpServer | Secrets | NotificationRepo, ConfigurationError | Config.ConfigError> =>
   Banner.pipe(
     Layer.provideMerge(HttpServer.layer),
-    Layer.provide(Layer.mergeAll(SocketGateway.layer, AppHandlersLayer, UserMailboxLayer, RpcSerialization.layerJson)),
+    Layer.provide(Layer.mergeAll(
+      SocketGateway.layer,
+      AppHandlersLayer,
+      AdminHandlersLayer,
+      UserMailboxLayer,
+      RpcSerialization.layerJson
+    )),
     Layer.provideMerge(DeliveryWorker.layer),
     Layer.provideMerge(channels),
     Layer.provideMerge(Core),

@@ -1,8 +1,9 @@
 /**
- * The HTTP routes: `/rpc` (the app RPC group, API key required), `/healthz`
+ * The HTTP routes: `/rpc` (the app RPC group, API key required), `/rpc/admin`
+ * (the admin group, admin key required), `/healthz`
  * (the process is up) and `/readyz` (it can reach its database).
  */
-import { AppRpcs } from "@herald/domain"
+import { AdminRpcs, AppRpcs } from "@herald/domain"
 import { Effect } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { RpcServer } from "effect/rpc"
@@ -13,6 +14,7 @@ export const makeHttpApp = Effect.gen(function*() {
   const keys = yield* ApiKeys
   const sql = yield* SqlClient.SqlClient
   const rpc = yield* RpcServer.toHttpEffect(AppRpcs.AppRpcs, { spanPrefix: "Rpc" })
+  const adminRpc = yield* RpcServer.toHttpEffect(AdminRpcs.AdminRpcs, { spanPrefix: "AdminRpc" })
 
   const problem = (status: number, error: string, message: string) =>
     HttpServerResponse.jsonUnsafe({ error, message }, { status })
@@ -35,6 +37,13 @@ export const makeHttpApp = Effect.gen(function*() {
           return problem(401, "Unauthorized", "missing or wrong API key: send Authorization: Bearer <HERALD_API_KEY>")
         }
         return yield* rpc
+      }
+      case "/rpc/admin": {
+        if (request.method !== "POST") return problem(405, "MethodNotAllowed", "RPC calls are POST requests")
+        if (keys.scopeOf(request.headers["authorization"]) !== "admin") {
+          return problem(401, "Unauthorized", "missing or wrong admin key: send Authorization: Bearer <HERALD_ADMIN_KEY>")
+        }
+        return yield* adminRpc
       }
       default:
         return problem(404, "NotFound", `no route ${request.method} ${path}`)

@@ -7,11 +7,11 @@
  * a second send is a crash after the provider accepted and before the row was
  * marked, a few milliseconds.
  */
-import { Cursor, Notification, NotificationId, StorageUnavailable, UserId } from "@herald/domain"
+import { AdminRpcs, Cursor, Notification, NotificationId, StorageUnavailable, UserId } from "@herald/domain"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 
-export const DeliveryChannel = Schema.Literals(["push", "email"])
+export const DeliveryChannel = AdminRpcs.DeliveryChannel
 export type DeliveryChannel = typeof DeliveryChannel.Type
 
 export const DeliveryState = Schema.Literals(["pending", "sending", "sent", "failed", "dead", "discarded"])
@@ -56,6 +56,12 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
   markDiscarded(id: number, reason: string): Effect.Effect<void, StorageUnavailable>
   /** Not attempted (the provider's circuit is open): back to the queue without using an attempt. */
   release(id: number, retryIn: Duration.Duration, reason: string): Effect.Effect<void, StorageUnavailable>
+  /** Dead letters, newest first. */
+  deadLetters(query: {
+    readonly userId: UserId | undefined
+    readonly channel: DeliveryChannel | undefined
+    readonly limit: number
+  }): Effect.Effect<ReadonlyArray<AdminRpcs.DeadLetter>, StorageUnavailable>
 }>()("@herald/server/storage/DeliveryRepo") {
   static readonly layer = Layer.effect(DeliveryRepo, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -104,8 +110,27 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
     const run = (statement: Effect.Effect<unknown, SqlError.SqlError>) =>
       statement.pipe(Effect.asVoid, Effect.mapError(unavailable))
 
+    const decodeDead = Schema.decodeUnknownEffect(Schema.Array(AdminRpcs.DeadLetter))
+    const deadLetters = Effect.fn("DeliveryRepo.deadLetters")(function*(query: {
+      readonly userId: UserId | undefined
+      readonly channel: DeliveryChannel | undefined
+      readonly limit: number
+    }) {
+      return yield* sql`
+        SELECT d.id::float8 AS "deliveryId", d.notification_id::text AS "notificationId", d.user_id AS "userId",
+          n.kind, n.title, d.channel, d.target, d.attempts, d.last_error AS "lastError",
+          to_json(d.created_at)#>>'{}' AS "createdAt", to_json(d.updated_at)#>>'{}' AS "deadAt"
+        FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+        WHERE d.state = 'dead'
+          ${query.userId === undefined ? sql`` : sql`AND d.user_id = ${query.userId}`}
+          ${query.channel === undefined ? sql`` : sql`AND d.channel = ${query.channel}`}
+        ORDER BY d.updated_at DESC, d.id DESC
+        LIMIT ${query.limit}`.pipe(Effect.flatMap(decodeDead), Effect.mapError(unavailable))
+    })
+
     return DeliveryRepo.of({
       claim,
+      deadLetters,
       markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
         run(sql`
           UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),

@@ -1,0 +1,40 @@
+/**
+ * The admin RPC group: what maintainers (the CLI, `/admin`) call with the
+ * admin key. Served at `/rpc/admin`; an app key is refused there (401).
+ */
+import { Schema } from "effect"
+import { Rpc, RpcGroup } from "effect/rpc"
+import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
+import { NotificationId, UserId } from "../Ids.ts"
+import { NotificationKind } from "../Notification.ts"
+
+export const DeliveryChannel = Schema.Literals(["push", "email"])
+
+/** A delivery that used all its attempts, with what went wrong last. */
+export class DeadLetter extends Schema.Class<DeadLetter>("@herald/domain/DeadLetter")({
+  deliveryId: Schema.Int,
+  notificationId: NotificationId,
+  userId: UserId,
+  kind: NotificationKind,
+  title: Schema.String,
+  channel: DeliveryChannel,
+  /** The device token or email address it was for. */
+  target: Schema.String,
+  attempts: Schema.Int,
+  lastError: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateTimeUtcFromString,
+  deadAt: Schema.DateTimeUtcFromString
+}) {}
+
+/** Dead letters, newest first, optionally of one user or channel. */
+export const ListDeadLetters = Rpc.make("ListDeadLetters", {
+  payload: {
+    userId: Schema.optionalKey(UserId),
+    channel: Schema.optionalKey(DeliveryChannel),
+    limit: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 500 }))))
+  },
+  success: Schema.Struct({ items: Schema.Array(DeadLetter) }),
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+export class AdminRpcs extends RpcGroup.make(ListDeadLetters) {}
