@@ -5,8 +5,10 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { SignJWT } from "jose"
 import { Herald } from "../support/Herald.ts"
 import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
+import { tokenSecret } from "../support/TestServer.ts"
 
 const titlesOf = (frames: ReadonlyArray<ServerFrame>) =>
   frames.flatMap((frame) => {
@@ -123,5 +125,41 @@ layer(Herald.layer(), { excludeTestServices: true, timeout: "60 seconds" })("pre
       const badPlatform = yield* Effect.flip(herald.client.registerDevice("pr-dev-a", "t", "blackberry"))
       assert.strictEqual(badPlatform._tag, "InvalidRequest")
       if (badPlatform._tag === "InvalidRequest") assert.strictEqual(badPlatform.path, "platform")
+    }))
+
+  it.effect("the one-click unsubscribe link turns that kind's email off; GET alone changes nothing", () =>
+    Effect.gen(function*() {
+      const herald = yield* Herald
+      const user = "pr-unsub"
+      yield* herald.client.updatePreferences(user, { kinds: { mention: { email: "immediate" } } })
+      const token = yield* Effect.promise(() =>
+        new SignJWT({ kind: "mention" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject(user)
+          .setAudience("herald:unsubscribe")
+          .setIssuer("herald")
+          .setExpirationTime("1h")
+          .sign(new TextEncoder().encode(tokenSecret))
+      )
+      const url = `${herald.server.url}/unsubscribe?t=${token}`
+      const shown = yield* Effect.promise(() => fetch(url).then(async (r) => ({ status: r.status, body: await r.text() })))
+      assert.strictEqual(shown.status, 200)
+      assert.include(shown.body, "<form method=\"post\"")
+      assert.strictEqual((yield* herald.client.getPreferences(user)).kinds.mention.email, "immediate", "a GET changes nothing")
+
+      const clicked = yield* Effect.promise(() =>
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: "List-Unsubscribe=One-Click"
+        }).then((r) => r.status)
+      )
+      assert.strictEqual(clicked, 200)
+      const prefs = yield* herald.client.getPreferences(user)
+      assert.strictEqual(prefs.kinds.mention.email, "off")
+      assert.strictEqual(prefs.kinds.assignment.email, "digest", "other kinds keep their email")
+
+      const forged = yield* Effect.promise(() => fetch(`${herald.server.url}/unsubscribe?t=not-a-token`, { method: "POST" }).then((r) => r.status))
+      assert.strictEqual(forged, 400)
     }))
 })

@@ -47,7 +47,8 @@ export const testConfig = (options: TestServerOptions) =>
     retryBase: Duration.fromInputUnsafe(options.retryBase ?? "2 seconds"),
     retryMax: Duration.minutes(10),
     deliveryPoll: Duration.fromInputUnsafe(options.deliveryPoll ?? "1 second"),
-    deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes")
+    deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes"),
+    publicUrl: "http://herald.test"
   })
 
 /** A server that runs until the enclosing scope closes. */

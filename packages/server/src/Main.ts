@@ -18,6 +18,7 @@ import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
 import { ClientTokens } from "./gateway/ClientTokens.ts"
 import { HttpServer } from "./gateway/HttpServer.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
+import { Unsubscribe } from "./gateway/Unsubscribe.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
 import { Channels } from "./channels/Channels.ts"
@@ -38,6 +39,7 @@ const Core = Layer.mergeAll(
   DeliveryRepo.layer,
   FanoutBus.layerInProcess,
   ClientTokens.layer,
+  Unsubscribe.layer,
   ApiKeys.layer
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterLayer.pipe(Layer.orDie), Secrets.layer)),

@@ -25,9 +25,11 @@ export interface HeraldConfigShape {
   readonly deliveryPoll: Duration.Duration
   /** How long a claimed delivery is reserved for its worker; a claim older than this is taken over (its worker died). */
   readonly deliveryLease: Duration.Duration
+  /** The server's address as users reach it, for links in emails; default `http://HOST:PORT`. */
+  readonly publicUrl: string
 }
 
-export const heraldConfig = Config.all({
+const baseConfig = Config.all({
   port: Config.Port("HERALD_PORT").pipe(Config.withDefault(8080)),
   host: Config.NonEmptyString("HERALD_HOST").pipe(Config.withDefault("127.0.0.1")),
   dataDir: Config.NonEmptyString("HERALD_DATA_DIR").pipe(Config.withDefault(".data")),
@@ -44,8 +46,19 @@ export const heraldConfig = Config.all({
   retryBase: Config.Duration("HERALD_RETRY_BASE").pipe(Config.withDefault(Duration.seconds(2))),
   retryMax: Config.Duration("HERALD_RETRY_MAX").pipe(Config.withDefault(Duration.minutes(10))),
   deliveryPoll: Config.Duration("HERALD_DELIVERY_POLL").pipe(Config.withDefault(Duration.seconds(1))),
-  deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2)))
+  deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
+  publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL"))
 })
+
+export const heraldConfig = baseConfig.pipe(
+  Config.map(({ publicUrl, ...config }): HeraldConfigShape => ({
+    ...config,
+    publicUrl: Option.match(publicUrl, {
+      onNone: () => `http://${config.host}:${config.port}`,
+      onSome: (url) => url.toString().replace(/\/+$/, "")
+    })
+  }))
+)
 
 export class HeraldConfig extends Context.Service<HeraldConfig, HeraldConfigShape>()(
   "@herald/server/config/HeraldConfig"

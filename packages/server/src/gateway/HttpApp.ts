@@ -1,6 +1,7 @@
 /**
  * The HTTP routes: `/rpc` (the app RPC group, API key required), `/rpc/admin`
- * (the admin group, admin key required), `/healthz`
+ * (the admin group, admin key required), `/unsubscribe` (one-click email
+ * unsubscribe, by a signed link), `/healthz`
  * (the process is up) and `/readyz` (it can reach its database).
  */
 import { AdminRpcs, AppRpcs } from "@herald/domain"
@@ -9,12 +10,14 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { RpcServer } from "effect/rpc"
 import { SqlClient } from "effect/sql"
 import { ApiKeys } from "./ApiKeys.ts"
+import { makeUnsubscribeRoute } from "./UnsubscribeRoute.ts"
 
 export const makeHttpApp = Effect.gen(function*() {
   const keys = yield* ApiKeys
   const sql = yield* SqlClient.SqlClient
   const rpc = yield* RpcServer.toHttpEffect(AppRpcs.AppRpcs, { spanPrefix: "Rpc" })
   const adminRpc = yield* RpcServer.toHttpEffect(AdminRpcs.AdminRpcs, { spanPrefix: "AdminRpc" })
+  const unsubscribe = yield* makeUnsubscribeRoute
 
   const problem = (status: number, error: string, message: string) =>
     HttpServerResponse.jsonUnsafe({ error, message }, { status })
@@ -45,6 +48,8 @@ export const makeHttpApp = Effect.gen(function*() {
         }
         return yield* adminRpc
       }
+      case "/unsubscribe":
+        return yield* unsubscribe
       default:
         return problem(404, "NotFound", `no route ${request.method} ${path}`)
     }
