@@ -55,11 +55,12 @@ describe("herald --help", () => {
     const run = await herald(["--help"])
     expect(run.code).toBe(0)
     expect(run.stderr).toBe("")
-    for (const command of ["send", "tail", "inbox", "read", "token", "prefs", "devices"]) {
+    for (const command of ["send", "tail", "inbox", "read", "token", "prefs", "devices", "deadletters"]) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\s+\\S`, "m"))
     }
     expect(run.stdout).toContain("--url")
     expect(run.stdout).toContain("--api-key")
+    expect(run.stdout).toContain("--admin-key")
     expect(run.stdout).toContain("--json")
   })
 
@@ -76,11 +77,12 @@ describe("herald --help", () => {
     ],
     ["devices add", ["--user", "--token", "--platform"]],
     ["devices remove", ["--user", "--token"]],
-    ["devices list", ["--user"]]
+    ["devices list", ["--user"]],
+    ["deadletters list", ["--user", "--channel", "--limit"]]
   ])("%s --help lists its flags, the shared ones and an example", async (command, flags) => {
     const run = await herald([...command.split(" "), "--help"])
     expect(run.code).toBe(0)
-    for (const flag of [...flags, "--url", "--api-key", "--json"]) {
+    for (const flag of [...flags, "--url", "--api-key", "--admin-key", "--json"]) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${flag}\\b.*\\S\\s{2,}\\S`, "m"))
     }
     expect(run.stdout).toContain(`herald ${command} --user`)
@@ -88,7 +90,8 @@ describe("herald --help", () => {
 
   it.each([
     ["prefs", ["get", "set"]],
-    ["devices", ["add", "remove", "list"]]
+    ["devices", ["add", "remove", "list"]],
+    ["deadletters", ["list"]]
   ])("%s alone lists its subcommands and exits 0", async (group, subcommands) => {
     const run = await herald([group])
     expect(run.code).toBe(0)
@@ -208,6 +211,46 @@ describe("bad input to prefs and devices", () => {
   })
 })
 
+describe("bad input to deadletters", () => {
+  it("deadletters list with a bad --channel exits 2 with one line naming the flag and its choices", async () => {
+    const run = await herald(["deadletters", "list", "--channel", "sms", "--admin-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--channel.*sms/)
+    expect(run.stderr).toContain("push")
+    expect(run.stderr).toContain("email")
+  })
+
+  it.each(["0", "501"])("deadletters list --limit %s exits 2 naming --limit", async (limit) => {
+    const run = await herald(["deadletters", "list", "--limit", limit, "--admin-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(new RegExp(`^herald: .*--limit.*${limit}`))
+  })
+
+  it("no admin key anywhere exits 2 with one line saying where it looked; --api-key does not count", async () => {
+    const run = await herald(["deadletters", "list", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: no admin key: pass --admin-key or set HERALD_ADMIN_KEY .*secrets\.json/)
+  })
+
+  it("a secrets.json without adminKey is no admin key", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "herald-cli-secrets-"))
+    try {
+      await writeFile(join(dataDir, "secrets.json"), JSON.stringify({ apiKey: "hk_app_x" }))
+      const run = await herald(["deadletters", "list", "--url", deadUrl], { HERALD_DATA_DIR: dataDir })
+      expect(run.code).toBe(2)
+      expect(lines(run.stderr)).toHaveLength(1)
+      expect(run.stderr).toMatch(/^herald: no admin key: .*secrets\.json has no adminKey field/)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe("unreachable server", () => {
   it("send to a URL nobody answers exits 1 with one 'cannot reach' line", async () => {
     const run = await herald(["send", "--user", "alice", "--kind", "mention", "--title", "hi", "--api-key", "k", "--url", deadUrl])
@@ -230,6 +273,26 @@ describe("unreachable server", () => {
     try {
       await writeFile(join(dataDir, "secrets.json"), JSON.stringify({ apiKey: "hk_app_x", adminKey: "a", tokenSecret: "t" }))
       const run = await herald(["token", "--user", "alice", "--url", deadUrl], { HERALD_DATA_DIR: dataDir })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toMatch(/^herald: cannot reach /)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it("deadletters list takes the admin key from HERALD_ADMIN_KEY", async () => {
+    const run = await herald(["deadletters", "list", "--json"], { HERALD_URL: deadUrl, HERALD_ADMIN_KEY: "k" })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
+  })
+
+  it("deadletters list falls back to the adminKey in $HERALD_DATA_DIR/secrets.json", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "herald-cli-secrets-"))
+    try {
+      await writeFile(join(dataDir, "secrets.json"), JSON.stringify({ apiKey: "hk_app_x", adminKey: "a", tokenSecret: "t" }))
+      const run = await herald(["deadletters", "list", "--url", deadUrl], { HERALD_DATA_DIR: dataDir })
       expect(run.code).toBe(1)
       expect(run.stderr).toMatch(/^herald: cannot reach /)
     } finally {

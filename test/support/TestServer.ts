@@ -2,7 +2,7 @@
  * Starts a real Herald server in-process on a free port against a given
  * database, with fixed keys, and stops it when the scope closes.
  */
-import { Channels, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
+import { HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -28,8 +28,8 @@ export interface TestServerOptions {
   readonly retryBase?: Duration.Input
   readonly deliveryPoll?: Duration.Input
   readonly deliveryLease?: Duration.Input
-  /** The out-of-app channels; none by default. */
-  readonly channels?: Layer.Layer<Channels>
+  /** The out-of-app channels; by default as the environment configures them (off in tests). */
+  readonly channels?: Parameters<typeof ServerLayer>[1]
 }
 
 export const testConfig = (options: TestServerOptions) =>

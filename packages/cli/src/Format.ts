@@ -1,8 +1,8 @@
 /**
- * How notifications, preferences and devices look on the command line: the
- * JSON line shapes and the human-readable lines and tables.
+ * How notifications, preferences, devices and dead letters look on the
+ * command line: the JSON line shapes and the human-readable lines and tables.
  */
-import type { Device, KindPreferences, Notification, Preferences } from "@herald/domain"
+import type { AdminRpcs, Device, KindPreferences, Notification, Preferences } from "@herald/domain"
 import { DateTime } from "effect"
 
 /** One notification as a `--json` line of `herald tail`. */
@@ -94,7 +94,40 @@ export const devicesTable = (devices: ReadonlyArray<Device>): ReadonlyArray<stri
     devices.map((d) => [d.platform, localDateTime(d.createdAt), shortToken(d.token)])
   )
 
-/** `abcdefghijklmnopqrstuvwx…12345678` for tokens longer than 40 characters (FCM tokens run to ~160). */
+/** A dead letter as a `--json` line of `herald deadletters list`: every field, times as ISO strings. */
+export const deadLetterJson = (d: AdminRpcs.DeadLetter) => ({
+  deliveryId: d.deliveryId,
+  notificationId: d.notificationId,
+  userId: d.userId,
+  kind: d.kind,
+  title: d.title,
+  channel: d.channel,
+  target: d.target,
+  attempts: d.attempts,
+  lastError: d.lastError,
+  createdAt: DateTime.formatIso(d.createdAt),
+  deadAt: DateTime.formatIso(d.deadAt)
+})
+
+/** A table of dead letters with a header row; long targets (device tokens) are shortened, long errors and titles cut. */
+export const deadLettersTable = (items: ReadonlyArray<AdminRpcs.DeadLetter>): ReadonlyArray<string> =>
+  table(
+    ["DEAD AT", "USER", "CHANNEL", "TARGET", "ATTEMPTS", "LAST ERROR", "TITLE"],
+    items.map((d) => [
+      localDateTime(d.deadAt),
+      d.userId,
+      d.channel,
+      shortToken(d.target),
+      String(d.attempts),
+      d.lastError === null ? "-" : truncate(oneLine(d.lastError), 60),
+      truncate(oneLine(d.title), 60)
+    ])
+  )
+
+/**
+ * `abcdefghijklmnopqrstuvwx…12345678` for tokens (or other targets) longer
+ * than 40 characters (FCM tokens run to ~160).
+ */
 export const shortToken = (token: string): string =>
   token.length <= 40 ? token : `${token.slice(0, 24)}…${token.slice(-8)}`
 

@@ -1,6 +1,7 @@
 /**
- * The flags every `herald` command takes (`--url`, `--api-key`, `--json`) and
- * the flag builders several commands share (`--user`, `--token`, cursors, counts).
+ * The flags every `herald` command takes (`--url`, `--api-key`, `--admin-key`,
+ * `--json`) and the flag builders several commands share (`--user`, `--token`,
+ * cursors, counts).
  *
  * Each flag decodes its value with a Schema, so a bad value fails while the
  * command line is parsed, with an error naming the flag, before anything is
@@ -40,13 +41,23 @@ export const apiKey = Flag.Redacted("api-key").pipe(
   )
 )
 
+/** The admin key; only the admin commands (`herald deadletters …`) read it, the app commands use `--api-key`. */
+export const adminKey = Flag.Redacted("admin-key").pipe(
+  Flag.withFallbackConfig(Config.Redacted("HERALD_ADMIN_KEY")),
+  Flag.optional,
+  Flag.withMetavar("KEY"),
+  Flag.withDescription(
+    "Admin key, for deadletters only (env HERALD_ADMIN_KEY, else the adminKey in ${HERALD_DATA_DIR:-.data}/secrets.json)"
+  )
+)
+
 export const json = Flag.Boolean("json").pipe(
   Flag.withDefault(false),
   Flag.withDescription("Print one JSON object per line on stdout and nothing else there")
 )
 
 /** The flags shared by every subcommand; they may come before or after the subcommand name. */
-export const sharedFlags = { url, apiKey, json } as const
+export const sharedFlags = { url, apiKey, adminKey, json } as const
 
 /** `--user U`: the app's id for the user, checked against the same rules as the server's. */
 export const user = (description: string) =>

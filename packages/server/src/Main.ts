@@ -22,6 +22,9 @@ import { Unsubscribe } from "./gateway/Unsubscribe.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
 import { Channels } from "./channels/Channels.ts"
+import { ChannelsLive } from "./channels/ChannelsLive.ts"
+import { EmailSender } from "./channels/email/EmailSender.ts"
+import { PushSender } from "./channels/push/PushSender.ts"
 import { DeliveryWorker } from "./channels/DeliveryWorker.ts"
 import { DeliveryRepo } from "./storage/DeliveryRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
@@ -78,10 +81,13 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
   )
 }))
 
+/** Push and email as the environment configures them (each off when unset). */
+export const ChannelsFromEnv = ChannelsLive.pipe(Layer.provide(Layer.mergeAll(PushSender.layer, EmailSender.layer)))
+
 /** A running Herald server, configured by `config`. */
 export const ServerLayer = (
   config: Layer.Layer<HeraldConfig, Config.ConfigError>,
-  channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError> = Channels.layerNone
+  channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError, Unsubscribe> = ChannelsFromEnv
 ): Layer.Layer<HttpServer | Secrets | NotificationRepo, ConfigurationError | Config.ConfigError> =>
   Banner.pipe(
     Layer.provideMerge(HttpServer.layer),

@@ -1,7 +1,7 @@
 export { HeraldConfig } from "./config/HeraldConfig.ts"
 export { Secrets } from "./config/Secrets.ts"
 export { HttpServer } from "./gateway/HttpServer.ts"
-export { ServerLayer } from "./Main.ts"
+export { ChannelsFromEnv, ServerLayer } from "./Main.ts"
 export { NotificationRepo } from "./storage/NotificationRepo.ts"
 export * as Metrics from "./telemetry/Metrics.ts"
 export { Channels } from "./channels/Channels.ts"

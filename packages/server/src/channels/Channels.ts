@@ -37,9 +37,9 @@ export class Channels extends Context.Service<Channels, {
   /** Logs which channels are on, once at start. */
   static readonly announce = Effect.gen(function*() {
     const channels = yield* Channels
+    const state = (on: boolean) => on ? "on" : "off"
     yield* Effect.logInfo(
-      `channels: in-app on, push ${Option.isSome(channels.push) ? "on" : "off (set FCM_PROJECT_ID and FCM_CREDENTIALS)"}, ` +
-        `email ${Option.isSome(channels.email) ? "on" : "off (set SES_FROM)"}`
+      `channels: in-app on, push ${state(Option.isSome(channels.push))}, email ${state(Option.isSome(channels.email))}`
     )
   })
 }
