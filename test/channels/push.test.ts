@@ -186,14 +186,20 @@ describe("push through firebase-admin to FCM", () => {
       assert.strictEqual(outcome?._tag === "Retryable" ? outcome.code : "", "messaging/internal-error")
     }))
 
-  it.live("a connection cut mid-request is retried by the SDK and the message arrives once", () =>
+  it.live("a connection cut mid-request never sends twice: the SDK retries it (Sent once) or Herald will (Retryable)", () =>
     Effect.gen(function*() {
       const { fake, sender } = yield* pushAgainstFake()
       fake.failNext("device-reset", "DROP")
       const [outcome] = yield* sender.send(message(["device-reset"]))
-      assert.strictEqual(outcome?._tag, "Sent")
-      assert.strictEqual(fake.attempts("device-reset"), 2)
-      assert.deepStrictEqual(fake.received().map((m) => m.token), ["device-reset"])
+      // Which one depends on the TCP race: a reset is retried by the SDK (ECONNRESET), but a cut
+      // while the SDK is still writing the request surfaces as EPIPE, which it does not retry.
+      if (outcome?._tag === "Sent") {
+        assert.strictEqual(fake.attempts("device-reset"), 2)
+        assert.deepStrictEqual(fake.received().map((m) => m.token), ["device-reset"])
+      } else {
+        assert.strictEqual(outcome?._tag, "Retryable")
+        assert.deepStrictEqual(fake.received(), [])
+      }
     }))
 
   it.live("an FCM that does not answer within the send timeout is Retryable for every token", () =>
