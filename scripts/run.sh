@@ -2,7 +2,7 @@
 # Runs a Herald task on the Node 24 and pnpm that the project pins in
 # .tools/package.json, installing them (with the system npm) and the
 # workspace's dependencies first when they are missing or out of date.
-# Usage: scripts/run.sh start|test|herald|bench [args...]
+# Usage: scripts/run.sh start|test|herald|bench|fakes [args...]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -36,5 +36,6 @@ case "$task" in
   herald) exec node packages/cli/src/bin.ts "$@" ;;
   test) exec node scripts/test.ts "$@" ;;
   bench) exec node test/bench/delivery.ts "$@" ;;
-  *) say "usage: scripts/run.sh start|test|herald|bench [args...]"; exit 2 ;;
+  fakes) exec node test/fakes.ts "$@" ;;
+  *) say "usage: scripts/run.sh start|test|herald|bench|fakes [args...]"; exit 2 ;;
 esac

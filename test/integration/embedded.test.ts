@@ -8,45 +8,16 @@
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { openRaw } from "../support/RawSocket.ts"
+import { spawnServer, stopServer } from "../support/ServerProcess.ts"
 import { freePort } from "../support/TestServer.ts"
 
-const repoRoot = resolve(import.meta.dirname, "..", "..")
-
-interface Started {
-  readonly child: ChildProcess
-  readonly output: () => string
-}
-
-/** Starts the server and waits for its ready line (or its early exit). */
 const start = (dataDir: string, port: number) =>
-  Effect.callback<Started, Error>((resume) => {
-    const child = spawn(process.execPath, ["packages/server/src/bin.ts"], {
-      cwd: repoRoot,
-      env: { ...process.env, HERALD_DATA_DIR: dataDir, HERALD_PORT: String(port), DATABASE_URL: "", HERALD_API_KEY: "" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let output = ""
-    const started = { child, output: () => output }
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes("Herald ready")) resume(Effect.succeed(started))
-    }
-    child.stdout?.on("data", onData)
-    child.stderr?.on("data", onData)
-    child.on("exit", (code) => resume(Effect.fail(new Error(`server exited with ${code} before ready:\n${output}`))))
-  })
-
-const stop = (started: Started) =>
-  Effect.callback<number | null>((resume) => {
-    if (started.child.exitCode !== null) return resume(Effect.succeed(started.child.exitCode))
-    started.child.once("exit", (code) => resume(Effect.succeed(code)))
-    started.child.kill("SIGINT")
-  })
+  spawnServer({ HERALD_DATA_DIR: dataDir, HERALD_PORT: String(port), DATABASE_URL: "", HERALD_API_KEY: "" })
 
 const postgresRunningIn = (dataDir: string) => {
   try {
@@ -83,7 +54,7 @@ it.live("the embedded default starts from scratch, serves, shuts down cleanly an
     const frame = yield* socket.next()
     assert.strictEqual(frame.type, "notification")
 
-    const exitCode = yield* stop(first)
+    const exitCode = yield* stopServer(first)
     assert.strictEqual(yield* socket.closed(), 1001, "sockets are told the server is going away")
     assert.notStrictEqual(exitCode, null, "the server exits by itself after Ctrl-C")
     assert.isFalse(postgresRunningIn(dataDir), "the embedded PostgreSQL is stopped")
@@ -93,6 +64,6 @@ it.live("the embedded default starts from scratch, serves, shuts down cleanly an
     assert.notInclude(second.output(), "generated secrets", "the keys are kept")
     const inbox = yield* client.listInbox({ userId: "e-alice" })
     assert.deepStrictEqual(inbox.items.map((n) => n.id), [published.id])
-    yield* stop(second)
+    yield* stopServer(second)
     assert.isFalse(postgresRunningIn(dataDir))
   }).pipe(Effect.scoped), { timeout: 120_000 })

@@ -74,6 +74,8 @@ export interface FakeFcm {
   /** Access tokens issued by the token endpoint. */
   tokensIssued(): number
   failNext(token: string | typeof anyToken, kind: FcmFailure, options?: FailOptions): void
+  /** Forgets every failure still planned: the next requests are answered normally. */
+  clearFailures(): void
   /** Down: the port refuses connections and open ones are cut. Up: listening again on the same port. */
   setDown(down: boolean): Effect.Effect<void>
 }
@@ -297,6 +299,7 @@ export const makeFakeFcm = (options: FakeFcmOptions = {}): Effect.Effect<FakeFcm
       failNext: (token, kind, failOptions = {}) => {
         failures.set(token, { kind, left: failOptions.times ?? 1, retryAfterSeconds: failOptions.retryAfterSeconds })
       },
+      clearFailures: () => failures.clear(),
       setDown: (down) => (down ? stop : server.listening ? Effect.void : Effect.asVoid(listen(port)))
     } satisfies FakeFcm
   })
