@@ -139,8 +139,15 @@ it.live("a provider down for a while: every pending delivery drains once it is b
       Array.from({ length: 40 }, (_, i) => i),
       (i) => client.notify({ userId: "dl-outage", kind: "mention", title: `n${i}` })
     )
-    // Let the outage last long enough for the circuit to open and retries to pile up.
+    // Let the outage last until the provider's circuit opens: rows then go back to the queue
+    // without calling the provider at all.
     yield* eventually(rowsOf(database.url, "dl-outage"), (rows) => rows.length === 40 && rows.every((r) => r.attempts >= 1 && r.state === "failed"))
+    const whileOpen = yield* eventually(
+      rowsOf(database.url, "dl-outage"),
+      (rows) => rows.some((r) => r.last_error === "fcm circuit open"),
+      { times: 200 }
+    )
+    assert.isTrue(whileOpen.some((r) => r.last_error === "fcm circuit open"), "the circuit breaker stops calls to a failing provider")
     down = false
     const rows = yield* eventually(
       rowsOf(database.url, "dl-outage"),
