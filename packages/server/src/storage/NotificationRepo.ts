@@ -82,6 +82,24 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       rows: Arr.NonEmptyReadonlyArray<Notification>,
       route: (kind: NotificationKind) => Route
     ) => {
+      // The delivery inserts are left out when nothing goes out of app, the common in-app-only case.
+      const outOfApp = rows.some((n) => {
+        const to = route(n.kind)
+        return to.push || to.email === "immediate"
+      })
+      const deliveryRows = outOfApp
+        ? sql`, pushes AS (
+          INSERT INTO deliveries (notification_id, user_id, channel, target)
+          SELECT i.id, ${userId}, 'push', d.token FROM inserted i JOIN devices d ON d.user_id = ${userId} WHERE i.push
+          RETURNING 1
+        ), emails AS (
+          INSERT INTO deliveries (notification_id, user_id, channel, target)
+          SELECT i.id, ${userId}, 'email', u.email_address FROM inserted i JOIN herald_users u ON u.user_id = ${userId}
+          WHERE i.email_route = 'immediate' AND u.email_address IS NOT NULL
+          RETURNING 1
+        )`
+        : sql``
+      const deliveryCount = outOfApp ? sql`((SELECT count(*) FROM pushes) + (SELECT count(*) FROM emails))` : sql`0`
       const values = sql.csv(rows.map((n, index) => {
         const to = route(n.kind)
         return sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${to.inApp}, ${to.push}, ${to.email})`
@@ -99,18 +117,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
                  ${DateTime.toDateUtc(rows[0].createdAt)}
           FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app, push, email_route)
           RETURNING id, cursor, push, email_route
-        ), pushes AS (
-          INSERT INTO deliveries (notification_id, user_id, channel, target)
-          SELECT i.id, ${userId}, 'push', d.token FROM inserted i JOIN devices d ON d.user_id = ${userId} WHERE i.push
-          RETURNING 1
-        ), emails AS (
-          INSERT INTO deliveries (notification_id, user_id, channel, target)
-          SELECT i.id, ${userId}, 'email', u.email_address FROM inserted i JOIN herald_users u ON u.user_id = ${userId}
-          WHERE i.email_route = 'immediate' AND u.email_address IS NOT NULL
-          RETURNING 1
-        )
-        SELECT (min(cursor))::float8 AS first,
-               ((SELECT count(*) FROM pushes) + (SELECT count(*) FROM emails))::float8 AS deliveries
+        )${deliveryRows}
+        SELECT (min(cursor))::float8 AS first, ${deliveryCount}::float8 AS deliveries
         FROM inserted`
     }
 
