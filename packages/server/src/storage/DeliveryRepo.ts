@@ -7,7 +7,7 @@
  * a second send is a crash after the provider accepted and before the row was
  * marked, a few milliseconds.
  */
-import { AdminRpcs, Cursor, Notification, NotificationId, StorageUnavailable, UserId } from "@herald/domain"
+import { AdminRpcs, Notification, StorageUnavailable, type UserId } from "@herald/domain"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 
@@ -28,22 +28,13 @@ export interface ClaimedDelivery {
   readonly notification: Notification
 }
 
+// A claimed row is the delivery's own columns beside its notification's.
 const ClaimedRow = Schema.Struct({
-  id: Schema.Number,
+  deliveryId: Schema.Number,
   channel: DeliveryChannel,
   target: Schema.String,
   attempts: Schema.Number,
-  notificationId: NotificationId,
-  userId: UserId,
-  cursor: Cursor,
-  kind: Schema.Literals(["mention", "assignment", "status_update"]),
-  title: Schema.String,
-  body: Schema.NullOr(Schema.String),
-  link: Schema.NullOr(Schema.String),
-  actor: Schema.NullOr(Schema.String),
-  idempotencyKey: Schema.NullOr(Schema.String),
-  createdAt: Schema.DateTimeUtcFromString,
-  readAt: Schema.NullOr(Schema.DateTimeUtcFromString)
+  ...Notification.fields
 })
 
 export class DeliveryRepo extends Context.Service<DeliveryRepo, {
@@ -82,28 +73,16 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
           FOR UPDATE SKIP LOCKED
         ) due, notifications n
         WHERE d.id = due.id AND n.id = d.notification_id
-        RETURNING d.id::float8 AS id, d.channel, d.target, d.attempts, n.id::text AS "notificationId",
+        RETURNING d.id::float8 AS "deliveryId", d.channel, d.target, d.attempts, n.id::text AS id,
           n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
           n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt",
           to_json(n.read_at)#>>'{}' AS "readAt"`.pipe(Effect.flatMap(decodeClaimed), Effect.mapError(unavailable))
-      return rows.map((row): ClaimedDelivery => ({
-        id: row.id,
-        channel: row.channel,
-        target: row.target,
-        attempts: row.attempts,
-        notification: new Notification({
-          id: row.notificationId,
-          userId: row.userId,
-          cursor: row.cursor,
-          kind: row.kind,
-          title: row.title,
-          body: row.body,
-          link: row.link,
-          actor: row.actor,
-          idempotencyKey: row.idempotencyKey,
-          createdAt: row.createdAt,
-          readAt: row.readAt
-        })
+      return rows.map(({ attempts, channel, deliveryId, target, ...notification }): ClaimedDelivery => ({
+        id: deliveryId,
+        channel,
+        target,
+        attempts,
+        notification: new Notification(notification)
       }))
     })
 
