@@ -55,7 +55,7 @@ describe("herald --help", () => {
     const run = await herald(["--help"])
     expect(run.code).toBe(0)
     expect(run.stderr).toBe("")
-    for (const command of ["send", "tail", "inbox", "read", "token", "prefs", "devices", "deadletters"]) {
+    for (const command of ["send", "tail", "inbox", "read", "token", "prefs", "devices", "deadletters", "digest"]) {
       expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\s+\\S`, "m"))
     }
     expect(run.stdout).toContain("--url")
@@ -73,12 +73,28 @@ describe("herald --help", () => {
     ["prefs get", ["--user"]],
     [
       "prefs set",
-      ["--user", "--kind", "--in-app", "--push", "--email", "--email-address", "--no-email-address", "--existing-before-rollout"]
+      [
+        "--user",
+        "--kind",
+        "--in-app",
+        "--push",
+        "--email",
+        "--email-address",
+        "--no-email-address",
+        "--existing-before-rollout",
+        "--digest",
+        "--at",
+        "--weekday",
+        "--time-zone",
+        "--digest-include-read"
+      ]
     ],
     ["devices add", ["--user", "--token", "--platform"]],
     ["devices remove", ["--user", "--token"]],
     ["devices list", ["--user"]],
-    ["deadletters list", ["--user", "--channel", "--limit"]]
+    ["deadletters list", ["--user", "--channel", "--limit"]],
+    ["digest preview", ["--user"]],
+    ["digest send-now", ["--user"]]
   ])("%s --help lists its flags, the shared ones and an example", async (command, flags) => {
     const run = await herald([...command.split(" "), "--help"])
     expect(run.code).toBe(0)
@@ -91,7 +107,8 @@ describe("herald --help", () => {
   it.each([
     ["prefs", ["get", "set"]],
     ["devices", ["add", "remove", "list"]],
-    ["deadletters", ["list"]]
+    ["deadletters", ["list"]],
+    ["digest", ["preview", "send-now"]]
   ])("%s alone lists its subcommands and exits 0", async (group, subcommands) => {
     const run = await herald([group])
     expect(run.code).toBe(0)
@@ -211,6 +228,97 @@ describe("bad input to prefs and devices", () => {
   })
 })
 
+describe("bad input to the digest flags of prefs set", () => {
+  const prefsSet = (...args: ReadonlyArray<string>) =>
+    herald(["prefs", "set", "--user", "alice", ...args, "--api-key", "k", "--url", deadUrl])
+
+  it("--digest weekly --at without --weekday exits 2 naming --weekday", async () => {
+    const run = await prefsSet("--digest", "weekly", "--at", "09:00")
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: --digest weekly needs --weekday\b/)
+  })
+
+  it("--digest weekly --weekday without --at exits 2 naming --at", async () => {
+    const run = await prefsSet("--digest", "weekly", "--weekday", "monday")
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: --digest weekly needs --at HH:MM/)
+  })
+
+  it("--digest daily without --at exits 2 naming --at", async () => {
+    const run = await prefsSet("--digest", "daily")
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: --digest daily needs --at HH:MM/)
+  })
+
+  it("--digest hourly --at 09:00 exits 2: hourly takes no --at", async () => {
+    const run = await prefsSet("--digest", "hourly", "--at", "09:00")
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: --digest hourly .*no --at/)
+  })
+
+  it.each([
+    [["--digest", "daily", "--at", "09:00", "--weekday", "monday"], /^herald: --weekday goes only with --digest weekly/],
+    [["--digest", "hourly", "--weekday", "monday"], /^herald: --weekday goes only with --digest weekly/],
+    [["--at", "09:00"], /^herald: --at needs --digest daily or --digest weekly/],
+    [["--weekday", "friday", "--time-zone", "UTC"], /^herald: --weekday needs --digest weekly/]
+  ])("prefs set %j exits 2 with one line", async (args, message) => {
+    const run = await prefsSet(...args)
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(message)
+  })
+
+  it("a --time-zone that is not an IANA zone exits 2 naming the flag", async () => {
+    const run = await prefsSet("--time-zone", "Mars/Olympus")
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--time-zone.*Mars\/Olympus.*IANA time zone/)
+  })
+
+  it.each([
+    ["--at", "9:00", "HH:MM"],
+    ["--digest", "yearly", "weekly"],
+    ["--weekday", "funday", "sunday"],
+    ["--digest-include-read", "yes", "false"]
+  ])("prefs set %s %s exits 2 naming the flag and what it takes", async (flag, value, expected) => {
+    const run = await prefsSet(flag, value)
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(new RegExp(`^herald: .*${flag}.*${value}`))
+    expect(run.stderr).toContain(expected)
+  })
+
+  it("nothing to change names the digest flags too", async () => {
+    const run = await prefsSet()
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/^herald: nothing to change: .*--digest, --time-zone, --digest-include-read/)
+  })
+})
+
+describe("bad input to digest", () => {
+  it.each(["preview", "send-now"])("digest %s without --user exits 2 naming it", async (command) => {
+    const run = await herald(["digest", command, "--admin-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: .*--user/)
+  })
+
+  it("digest preview needs the admin key; --api-key does not count", async () => {
+    const run = await herald(["digest", "preview", "--user", "alice", "--api-key", "k", "--url", deadUrl])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: no admin key: pass --admin-key or set HERALD_ADMIN_KEY /)
+  })
+})
+
 describe("bad input to deadletters", () => {
   it("deadletters list with a bad --channel exits 2 with one line naming the flag and its choices", async () => {
     const run = await herald(["deadletters", "list", "--channel", "sms", "--admin-key", "k", "--url", deadUrl])
@@ -298,6 +406,29 @@ describe("unreachable server", () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }
+  })
+
+  it.each([
+    ["preview", []],
+    ["preview", ["--json"]],
+    ["send-now", []],
+    ["send-now", ["--json"]]
+  ])("digest %s %j to a URL nobody answers exits 1 with one 'cannot reach' line", async (command, extra) => {
+    const run = await herald(["digest", command, "--user", "alice", "--url", deadUrl, "--admin-key", "x", ...extra])
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
+  })
+
+  it("prefs set with digest flags fails the same way", async () => {
+    const run = await herald([
+      "prefs", "set", "--user", "alice", "--digest", "weekly", "--weekday", "monday", "--at", "08:30",
+      "--time-zone", "Europe/London", "--digest-include-read", "true", "--api-key", "k", "--url", deadUrl
+    ])
+    expect(run.code).toBe(1)
+    expect(lines(run.stderr)).toHaveLength(1)
+    expect(run.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:1\b/)
   })
 
   it.each([

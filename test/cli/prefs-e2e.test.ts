@@ -87,7 +87,8 @@ layer(Server.layer, { excludeTestServices: true, timeout: "60 seconds" })("heral
           mention: { inApp: true, push: false, email: "immediate" },
           assignment: { inApp: true, push: false, email: "immediate" },
           status_update: { inApp: true, push: false, email: "immediate" }
-        }
+        },
+        digest: { schedule: { _tag: "daily", at: "09:00" }, timeZone: "UTC", includeRead: false }
       })
       assert.deepStrictEqual(yield* heraldJsonOne(["prefs", "get", "--user", user]), prefs, "prefs get shows the same")
     }))
@@ -133,7 +134,33 @@ layer(Server.layer, { excludeTestServices: true, timeout: "60 seconds" })("heral
       assert.match(out[3] ?? "", /^status_update\s+on\s+on\s+digest$/)
       assert.match(out[4] ?? "", /^email address: \(not set/)
       assert.strictEqual(out[5], "existing before rollout: no")
-      assert.strictEqual(out.length, 6)
+      assert.strictEqual(out[6], "digest: daily at 09:00 UTC, read items left out")
+      assert.strictEqual(out.length, 7)
+    }))
+
+  it.effect("prefs set changes the digest settings and leaves the rest; prefs get shows them", () =>
+    Effect.gen(function*() {
+      const user = "cli-digest"
+      const before = yield* heraldJsonOne(["prefs", "set", "--user", user, "--existing-before-rollout", "false"])
+      const weekly = yield* heraldJsonOne([
+        "prefs", "set", "--user", user, "--digest", "weekly", "--weekday", "monday", "--at", "08:30",
+        "--time-zone", "Europe/London"
+      ])
+      assert.deepStrictEqual(weekly, {
+        ...before,
+        digest: { schedule: { _tag: "weekly", weekday: "monday", at: "08:30" }, timeZone: "Europe/London", includeRead: false }
+      })
+      const kept = yield* heraldJsonOne(["prefs", "set", "--user", user, "--digest-include-read", "true"])
+      assert.deepStrictEqual(kept["digest"], {
+        schedule: { _tag: "weekly", weekday: "monday", at: "08:30" },
+        timeZone: "Europe/London",
+        includeRead: true
+      }, "the schedule and zone stay as they were")
+      const hourly = yield* heraldJsonOne(["prefs", "set", "--user", user, "--digest", "hourly"])
+      assert.deepStrictEqual(hourly["digest"], { schedule: { _tag: "hourly" }, timeZone: "Europe/London", includeRead: true })
+      const run = yield* herald(["prefs", "get", "--user", user], { human: true })
+      assert.strictEqual(run.code, 0)
+      assert.strictEqual(lines(run.stdout).at(-1), "digest: hourly on the hour Europe/London, read items included")
     }))
 
   it.effect("devices add then list shows the device", () =>

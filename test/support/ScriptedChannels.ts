@@ -41,7 +41,13 @@ export const makeScriptedChannels = (initial: Script = () => Effect.succeed(sent
     push: Option.some({
       send: (notification, tokens) => Effect.forEach(tokens, (token) => answer("push", notification, token))
     }),
-    email: Option.some({ send: (notification, to) => answer("email", notification, to) })
+    email: Option.some({
+      send: (notification, to) => answer("email", notification, to),
+      sendDigest: (_userId, to, items) =>
+        Effect.forEach(items, (notification) => answer("email", notification, to)).pipe(
+          Effect.map((outcomes) => outcomes.find((o) => o._tag !== "Sent") ?? sent)
+        )
+    })
   }))
   return {
     layer,

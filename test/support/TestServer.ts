@@ -2,7 +2,7 @@
  * Starts a real Herald server in-process on a free port against a given
  * database, with fixed keys, and stops it when the scope closes.
  */
-import { HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
+import { DigestScheduler, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -17,6 +17,8 @@ export interface RunningServer {
   readonly url: string
   readonly wsUrl: string
   readonly port: number
+  /** The server's digest scheduler, for tests that drive digests at chosen instants. */
+  readonly digests: DigestScheduler["Service"]
 }
 
 export interface TestServerOptions {
@@ -59,7 +61,12 @@ export const testServer = (options: TestServerOptions) =>
       Effect.provideService(References.MinimumLogLevel, "Warn")
     )
     const http = Context.get(context, HttpServer)
-    return { url: http.url, wsUrl: `ws://127.0.0.1:${http.port}/ws`, port: http.port } satisfies RunningServer
+    return {
+      url: http.url,
+      wsUrl: `ws://127.0.0.1:${http.port}/ws`,
+      port: http.port,
+      digests: Context.get(context, DigestScheduler)
+    } satisfies RunningServer
   }).pipe(Effect.orDie)
 
 /** A port that was free a moment ago, for servers that must come back on the same address. */

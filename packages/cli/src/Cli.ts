@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { deadletters } from "./commands/deadletters.ts"
 import { devices } from "./commands/devices.ts"
+import { digest } from "./commands/digest.ts"
 import { inbox } from "./commands/inbox.ts"
 import { prefs } from "./commands/prefs.ts"
 import { read } from "./commands/read.ts"
@@ -18,7 +19,7 @@ import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

@@ -1,8 +1,18 @@
 /**
- * How notifications, preferences, devices and dead letters look on the
- * command line: the JSON line shapes and the human-readable lines and tables.
+ * How notifications, preferences, devices, dead letters and digests look on
+ * the command line: the JSON line shapes and the human-readable lines and
+ * tables.
  */
-import type { AdminRpcs, Device, KindPreferences, Notification, Preferences } from "@herald/domain"
+import type {
+  AdminRpcs,
+  Device,
+  DigestSchedule,
+  DigestSettings,
+  KindPreferences,
+  Notification,
+  NotificationKind,
+  Preferences
+} from "@herald/domain"
 import { DateTime } from "effect"
 
 /** One notification as a `--json` line of `herald tail`. */
@@ -52,6 +62,24 @@ export const inboxTable = (items: ReadonlyArray<Notification>): ReadonlyArray<st
 
 const kindJson = (k: KindPreferences) => ({ inApp: k.inApp, push: k.push, email: k.email })
 
+const scheduleJson = (s: DigestSchedule) => {
+  switch (s._tag) {
+    case "hourly":
+      return { _tag: s._tag }
+    case "daily":
+      return { _tag: s._tag, at: s.at }
+    case "weekly":
+      return { _tag: s._tag, weekday: s.weekday, at: s.at }
+  }
+}
+
+/** Digest settings in JSON: the same shape `prefs set` sends (`schedule` tagged like `DigestSchedule`). */
+export const digestSettingsJson = (d: DigestSettings) => ({
+  schedule: scheduleJson(d.schedule),
+  timeZone: d.timeZone,
+  includeRead: d.includeRead
+})
+
 /** A user's preferences as the `--json` line of `herald prefs get` and `herald prefs set`. */
 export const preferencesJson = (p: Preferences) => ({
   userId: p.userId,
@@ -61,12 +89,31 @@ export const preferencesJson = (p: Preferences) => ({
     mention: kindJson(p.kinds.mention),
     assignment: kindJson(p.kinds.assignment),
     status_update: kindJson(p.kinds.status_update)
-  }
+  },
+  digest: digestSettingsJson(p.digest)
 })
 
 const onOff = (value: boolean) => value ? "on" : "off"
 
-/** A user's preferences for people: a table of kinds and channels, then the email address and rollout flag. */
+const scheduleText = (s: DigestSchedule) => {
+  switch (s._tag) {
+    case "hourly":
+      return "hourly on the hour"
+    case "daily":
+      return `daily at ${s.at}`
+    case "weekly":
+      return `weekly on ${s.weekday} at ${s.at}`
+  }
+}
+
+/** `daily at 09:00 Europe/London, read items left out`: when the digest goes out and what it keeps. */
+export const digestSettingsText = (d: DigestSettings): string =>
+  `${scheduleText(d.schedule)} ${d.timeZone}, read items ${d.includeRead ? "included" : "left out"}`
+
+/**
+ * A user's preferences for people: a table of kinds and channels, then the
+ * email address, the rollout flag and the digest settings.
+ */
 export const preferencesLines = (p: Preferences): ReadonlyArray<string> => [
   ...table(
     ["KIND", "IN-APP", "PUSH", "EMAIL"],
@@ -76,8 +123,43 @@ export const preferencesLines = (p: Preferences): ReadonlyArray<string> => [
     })
   ),
   `email address: ${p.emailAddress ?? "(not set; email routes send nothing)"}`,
-  `existing before rollout: ${p.existingBeforeRollout ? "yes" : "no"}`
+  `existing before rollout: ${p.existingBeforeRollout ? "yes" : "no"}`,
+  `digest: ${digestSettingsText(p.digest)}`
 ]
+
+/** A digest preview as the `--json` line of `herald digest preview`; items as in `herald inbox --json`, in server order. */
+export const digestPreviewJson = (d: AdminRpcs.DigestPreview) => ({
+  userId: d.userId,
+  emailAddress: d.emailAddress,
+  dueAt: d.dueAt === null ? null : DateTime.formatIso(d.dueAt),
+  items: d.items.map(inboxJson)
+})
+
+const kindOrder: ReadonlyArray<NotificationKind> = ["mention", "assignment", "status_update"]
+
+/**
+ * A digest preview for people: who it goes to and when, then its items
+ * grouped by kind (mention, assignment, status_update), each group newest
+ * first under a line with its count; or one line saying nothing is waiting.
+ */
+export const digestPreviewLines = (d: AdminRpcs.DigestPreview): ReadonlyArray<string> => {
+  if (d.items.length === 0) return [`nothing waiting for ${d.userId}'s digest`]
+  const to = d.emailAddress === null ? "no email address set: nothing will be sent" : `to ${d.emailAddress}`
+  const due = d.dueAt === null ? "not scheduled" : `due ${localDateTime(d.dueAt)}`
+  const lines = [`digest for ${d.userId} (${to}), ${due}`]
+  for (const kind of kindOrder) {
+    const items = d.items.filter((n) => n.kind === kind).sort((a, b) => b.cursor - a.cursor)
+    if (items.length === 0) continue
+    lines.push(`${kind} (${items.length})`)
+    for (const n of items) {
+      lines.push(`  ${localDateTime(n.createdAt)}  ${n.readAt === null ? "unread" : "read  "}  ${oneLine(n.title)}`)
+    }
+  }
+  return lines
+}
+
+/** `3 items`, `1 item`. */
+export const itemCount = (n: number): string => `${n} item${n === 1 ? "" : "s"}`
 
 /** A device as a `--json` line of `herald devices add` and `herald devices list`. */
 export const deviceJson = (d: Device) => ({

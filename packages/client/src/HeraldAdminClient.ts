@@ -36,6 +36,10 @@ export interface HeraldAdminClientOptions {
 export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   /** Deliveries that used all their attempts, newest first. */
   listDeadLetters(query: DeadLetterQuery): Effect.Effect<ReadonlyArray<AdminRpcs.DeadLetter>, HeraldClientError>
+  /** What the user's digest would contain if it were sent now. */
+  previewDigest(userId: string): Effect.Effect<AdminRpcs.DigestPreview, HeraldClientError>
+  /** Makes the user's digest due now; resolves to how many items it will contain (0: nothing is sent). */
+  sendDigestNow(userId: string): Effect.Effect<number, HeraldClientError>
 }>()("@herald/client/HeraldAdminClient") {
   static readonly layer = (options: HeraldAdminClientOptions): Layer.Layer<HeraldAdminClient> =>
     Layer.effect(HeraldAdminClient, make(options)).pipe(
@@ -55,6 +59,15 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
     listDeadLetters: Effect.fn("HeraldAdminClient.listDeadLetters")(function*(query: DeadLetterQuery) {
       const payload = yield* decode(AdminRpcs.ListDeadLetters.payloadSchema, query)
       const { items } = yield* call(rpc.ListDeadLetters(payload))
+      return items
+    }),
+    previewDigest: Effect.fn("HeraldAdminClient.previewDigest")(function*(userId: string) {
+      const payload = yield* decode(AdminRpcs.PreviewDigest.payloadSchema, { userId })
+      return yield* call(rpc.PreviewDigest(payload))
+    }),
+    sendDigestNow: Effect.fn("HeraldAdminClient.sendDigestNow")(function*(userId: string) {
+      const payload = yield* decode(AdminRpcs.SendDigestNow.payloadSchema, { userId })
+      const { items } = yield* call(rpc.SendDigestNow(payload))
       return items
     })
   })

@@ -11,6 +11,7 @@
  *   so it cannot surprise anyone outside it).
  */
 import { Schema } from "effect"
+import { DigestSettings, DigestSettingsPatch } from "./Digest.ts"
 import { UserId } from "./Ids.ts"
 import { type NotificationKind } from "./Notification.ts"
 
@@ -47,7 +48,9 @@ export class Preferences extends Schema.Class<Preferences>("@herald/domain/Prefe
   existingBeforeRollout: Schema.Boolean,
   /** Where email goes; null until the app sets it (email routes then send nothing). */
   emailAddress: Schema.NullOr(EmailAddress),
-  kinds: KindsPreferences
+  kinds: KindsPreferences,
+  /** When the `digest` email goes out. */
+  digest: DigestSettings
 }) {}
 
 /** A change to one kind's preferences; omitted fields stay as they are. */
@@ -69,6 +72,7 @@ export type KindPreferencesPatch = typeof KindPreferencesPatch.Type
 export const PreferencesPatch = Schema.Struct({
   existingBeforeRollout: Schema.optionalKey(Schema.Boolean),
   emailAddress: Schema.optionalKey(Schema.NullOr(EmailAddress)),
+  digest: Schema.optionalKey(DigestSettingsPatch),
   kinds: Schema.optionalKey(Schema.Struct({
     mention: Schema.optionalKey(KindPreferencesPatch),
     assignment: Schema.optionalKey(KindPreferencesPatch),
@@ -98,6 +102,7 @@ export const resolvePreferences = (stored: {
   readonly existingBeforeRollout: boolean
   readonly emailAddress: string | null
   readonly overrides: PreferenceOverrides
+  readonly digest: DigestSettings
 }): Preferences => {
   const base = defaultKindPreferences(stored.existingBeforeRollout)
   const kind = (k: NotificationKind) => new KindPreferences({ ...base, ...stored.overrides[k] })
@@ -109,7 +114,8 @@ export const resolvePreferences = (stored: {
       mention: kind("mention"),
       assignment: kind("assignment"),
       status_update: kind("status_update")
-    })
+    }),
+    digest: stored.digest
   })
 }
 

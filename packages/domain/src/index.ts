@@ -1,4 +1,5 @@
 export * from "./Device.ts"
+export * from "./Digest.ts"
 export * from "./Errors.ts"
 export * from "./Ids.ts"
 export * from "./Notification.ts"

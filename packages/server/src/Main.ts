@@ -26,7 +26,9 @@ import { ChannelsLive } from "./channels/ChannelsLive.ts"
 import { EmailSender } from "./channels/email/EmailSender.ts"
 import { PushSender } from "./channels/push/PushSender.ts"
 import { DeliveryWorker } from "./channels/DeliveryWorker.ts"
+import { DigestScheduler } from "./digest/DigestScheduler.ts"
 import { DeliveryRepo } from "./storage/DeliveryRepo.ts"
+import { DigestRepo } from "./storage/DigestRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
@@ -40,6 +42,7 @@ const Core = Layer.mergeAll(
   UserRepo.layer,
   DeviceRepo.layer,
   DeliveryRepo.layer,
+  DigestRepo.layer,
   FanoutBus.layerInProcess,
   ClientTokens.layer,
   Unsubscribe.layer,
@@ -88,7 +91,7 @@ export const ChannelsFromEnv = ChannelsLive.pipe(Layer.provide(Layer.mergeAll(Pu
 export const ServerLayer = (
   config: Layer.Layer<HeraldConfig, Config.ConfigError>,
   channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError, Unsubscribe> = ChannelsFromEnv
-): Layer.Layer<HttpServer | Secrets | NotificationRepo, ConfigurationError | Config.ConfigError> =>
+): Layer.Layer<HttpServer | Secrets | NotificationRepo | DigestScheduler, ConfigurationError | Config.ConfigError> =>
   Banner.pipe(
     Layer.provideMerge(HttpServer.layer),
     Layer.provide(Layer.mergeAll(
@@ -98,7 +101,7 @@ export const ServerLayer = (
       UserMailboxLayer,
       RpcSerialization.layerJson
     )),
-    Layer.provideMerge(DeliveryWorker.layer),
+    Layer.provideMerge(Layer.mergeAll(DeliveryWorker.layer, DigestScheduler.layer)),
     Layer.provideMerge(channels),
     Layer.provideMerge(Core),
     Layer.provide(NodeServices.layer),

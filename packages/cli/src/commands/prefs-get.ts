@@ -23,7 +23,8 @@ export const prefsGet = Command.make(
   Command.withShortDescription("Show a user's notification preferences"),
   Command.withDescription(
     "Show a user's effective preferences: per kind whether it shows in the app, goes out as a push and how it is emailed, " +
-      "then the email address and whether the user existed before the rollout. With --json, the whole object on one line. " +
+      "then the email address, whether the user existed before the rollout and when the digest email goes out " +
+      "(schedule, time zone, whether read items are kept). With --json, the whole object on one line. " +
       "Example: herald prefs get --user alice"
   ),
   Command.withExamples([

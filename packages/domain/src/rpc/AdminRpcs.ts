@@ -6,7 +6,7 @@ import { Schema } from "effect"
 import { Rpc, RpcGroup } from "effect/rpc"
 import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
 import { NotificationId, UserId } from "../Ids.ts"
-import { NotificationKind } from "../Notification.ts"
+import { Notification, NotificationKind } from "../Notification.ts"
 
 export const DeliveryChannel = Schema.Literals(["push", "email"])
 
@@ -37,4 +37,26 @@ export const ListDeadLetters = Rpc.make("ListDeadLetters", {
   error: Schema.Union([InvalidRequest, StorageUnavailable])
 })
 
-export class AdminRpcs extends RpcGroup.make(ListDeadLetters) {}
+/** What the user's digest would contain if it were sent now. */
+export class DigestPreview extends Schema.Class<DigestPreview>("@herald/domain/DigestPreview")({
+  userId: UserId,
+  emailAddress: Schema.NullOr(Schema.String),
+  /** When it is due on the user's schedule; null when nothing is waiting. */
+  dueAt: Schema.NullOr(Schema.DateTimeUtcFromString),
+  items: Schema.Array(Notification)
+}) {}
+
+export const PreviewDigest = Rpc.make("PreviewDigest", {
+  payload: { userId: UserId },
+  success: DigestPreview,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+/** Makes the user's digest due now; `items` is how many it will contain (0: nothing is sent). */
+export const SendDigestNow = Rpc.make("SendDigestNow", {
+  payload: { userId: UserId },
+  success: Schema.Struct({ items: Schema.Int }),
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+export class AdminRpcs extends RpcGroup.make(ListDeadLetters, PreviewDigest, SendDigestNow) {}

@@ -3,7 +3,7 @@
  * them. A channel that is not configured is `None`: no delivery rows are
  * written for it, and the server says so at start.
  */
-import type { Notification } from "@herald/domain"
+import type { Notification, UserId } from "@herald/domain"
 import { Context, type Duration, Effect, Layer, Option } from "effect"
 
 /** What became of one send to one target. */
@@ -23,6 +23,8 @@ export interface PushChannel {
 
 export interface EmailChannel {
   send(notification: Notification, to: string): Effect.Effect<SendOutcome>
+  /** One digest of the user's waiting notifications (newest first). */
+  sendDigest(userId: UserId, to: string, items: ReadonlyArray<Notification>): Effect.Effect<SendOutcome>
 }
 
 export class Channels extends Context.Service<Channels, {

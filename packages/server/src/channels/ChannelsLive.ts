@@ -4,7 +4,7 @@
  * outcomes to the delivery worker's, and gives every email its one-click
  * unsubscribe link.
  */
-import { type Notification } from "@herald/domain"
+import { type Notification, type UserId } from "@herald/domain"
 import { Duration, Effect, Layer, Option } from "effect"
 import { Unsubscribe } from "../gateway/Unsubscribe.ts"
 import { Channels, type EmailChannel, type PushChannel, type SendOutcome } from "./Channels.ts"
@@ -52,6 +52,11 @@ export const ChannelsLive = Layer.effect(Channels, Effect.gen(function*() {
     send: (notification: Notification, to: string) =>
       unsubscribe.link(notification.userId, notification.kind).pipe(
         Effect.flatMap((unsubscribeUrl) => email.send({ to, notification, unsubscribeUrl })),
+        Effect.map(fromEmail)
+      ),
+    sendDigest: (userId: UserId, to: string, items: ReadonlyArray<Notification>) =>
+      unsubscribe.link(userId, "digest").pipe(
+        Effect.flatMap((unsubscribeUrl) => email.sendDigest({ to, items, unsubscribeUrl })),
         Effect.map(fromEmail)
       )
   }

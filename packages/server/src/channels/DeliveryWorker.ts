@@ -9,6 +9,7 @@
  */
 import { Cause, Context, Duration, Effect, Exit, Layer, Option, Queue, Schedule } from "effect"
 import { CircuitBreaker } from "effect/persistence"
+import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { type ClaimedDelivery, DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
@@ -34,15 +35,13 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
       maxOpenDuration: "1 minute"
     }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))
 
-    const backoff = (attempts: number) =>
-      Duration.millis(Math.min(Duration.toMillis(config.retryMax), Duration.toMillis(config.retryBase) * 2 ** (attempts - 1)))
 
     const record = Effect.fnUntraced(function*(row: ClaimedDelivery, outcome: SendOutcome) {
       switch (outcome._tag) {
         case "Sent":
           return yield* rows.markSent(row.id, outcome.providerId)
         case "Retry":
-          return yield* rows.markFailed(row.id, outcome.reason, outcome.retryAfter ?? backoff(row.attempts), config.maxAttempts)
+          return yield* rows.markFailed(row.id, outcome.reason, outcome.retryAfter ?? retryDelay(config, row.attempts), config.maxAttempts)
         case "Fail":
           return yield* rows.markFailed(row.id, outcome.reason, Duration.zero, row.attempts)
         case "Discard": {

@@ -15,12 +15,16 @@ const Audience = "herald:unsubscribe"
 const Issuer = "herald"
 const LinkLifetimeDays = 365
 
-const Claims = Schema.Struct({ sub: UserId, kind: NotificationKind })
+/** What a link unsubscribes from: one kind's emails, or the digest (every kind routed to it). */
+export const UnsubscribeScope = Schema.Union([NotificationKind, Schema.Literal("digest")])
+export type UnsubscribeScope = typeof UnsubscribeScope.Type
+
+const Claims = Schema.Struct({ sub: UserId, kind: UnsubscribeScope })
 
 export class Unsubscribe extends Context.Service<Unsubscribe, {
   /** The absolute one-click link for the user's emails of this kind. */
-  link(userId: UserId, kind: NotificationKind): Effect.Effect<string>
-  verify(token: string): Effect.Effect<{ readonly userId: UserId; readonly kind: NotificationKind }, TokenRejected>
+  link(userId: UserId, kind: UnsubscribeScope): Effect.Effect<string>
+  verify(token: string): Effect.Effect<{ readonly userId: UserId; readonly kind: UnsubscribeScope }, TokenRejected>
 }>()("@herald/server/gateway/Unsubscribe") {
   static readonly layer = Layer.effect(Unsubscribe, Effect.gen(function*() {
     const config = yield* HeraldConfig
@@ -28,7 +32,7 @@ export class Unsubscribe extends Context.Service<Unsubscribe, {
     const key = new TextEncoder().encode(Redacted.value(secrets.tokenSecret))
     const decodeClaims = Schema.decodeUnknownEffect(Claims)
 
-    const link = Effect.fn("Unsubscribe.link")(function*(userId: UserId, kind: NotificationKind) {
+    const link = Effect.fn("Unsubscribe.link")(function*(userId: UserId, kind: UnsubscribeScope) {
       const now = yield* DateTime.now
       const token = yield* Effect.promise(() =>
         new SignJWT({ kind })

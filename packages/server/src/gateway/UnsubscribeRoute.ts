@@ -3,12 +3,18 @@
  * button, or a mail client's one-click request) turns that kind's email off
  * through the user's mailbox, so routing sees it from the next notification.
  */
+import { kinds } from "@herald/domain"
 import { Effect } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
 import { Unsubscribe } from "./Unsubscribe.ts"
 
-const kindLabel = { mention: "mentions", assignment: "assignments", status_update: "status updates" } as const
+const kindLabel = {
+  mention: "mentions",
+  assignment: "assignments",
+  status_update: "status updates",
+  digest: "your digest"
+} as const
 
 const page = (status: number, title: string, body: string) =>
   HttpServerResponse.text(
@@ -39,7 +45,16 @@ export const makeUnsubscribeRoute = Effect.gen(function*() {
       )
     }
     if (request.method !== "POST") return page(405, "Not allowed", "<p>Use the button on the page.</p>")
-    const changed = yield* Effect.result(mailbox(userId).UpdatePreferences({ patch: { kinds: { [kind]: { email: "off" } } } }))
+    const user = mailbox(userId)
+    // The digest link turns off email for every kind that goes to the digest.
+    const patch = kind === "digest"
+      ? user.GetPreferences().pipe(Effect.map((prefs) => ({
+        kinds: Object.fromEntries(
+          kinds.filter((k) => prefs.kinds[k].email === "digest").map((k) => [k, { email: "off" as const }])
+        )
+      })))
+      : Effect.succeed({ kinds: { [kind]: { email: "off" as const } } })
+    const changed = yield* Effect.result(Effect.flatMap(patch, (patch) => user.UpdatePreferences({ patch })))
     return changed._tag === "Success"
       ? page(200, "Unsubscribed", `<p>You will not get emails about ${kindLabel[kind]} any more. You can turn them back on in your preferences.</p>`)
       : page(503, "Please try again", "<p>We could not save that just now.</p>")

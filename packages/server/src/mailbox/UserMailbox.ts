@@ -19,12 +19,13 @@ import {
   StorageUnavailable,
   UserId
 } from "@herald/domain"
-import { Effect, Metric, Option, Schema } from "effect"
+import { DateTime, Effect, Metric, Option, Schema } from "effect"
 import { Entity } from "effect/cluster"
 import { Rpc } from "effect/rpc"
 import { FanoutBus } from "../fanout/FanoutBus.ts"
 import { Channels } from "../channels/Channels.ts"
 import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
+import { nextFire } from "../digest/DigestTime.ts"
 import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
@@ -87,10 +88,12 @@ export const UserMailboxLayer = UserMailbox.toLayer(
           return {
             inApp: wanted.inApp,
             push: wanted.push && pushOn,
-            email: wanted.email === "immediate" && !emailOn ? "off" : wanted.email
+            email: emailOn ? wanted.email : "off"
           }
         }
-        const { deliveries, results, stored } = yield* repo.publish(userId, payload.items, route)
+        const now = yield* DateTime.now
+        const digestDueAt = () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, DateTime.toEpochMillis(now)))
+        const { deliveries, results, stored } = yield* repo.publish(userId, payload.items, route, digestDueAt)
         const acceptedAt = Date.now()
         if (deliveries > 0) yield* worker.wake
         yield* bus.publish(stored.filter((notification) => prefs.kinds[notification.kind].inApp).map((notification) => ({

@@ -12,12 +12,14 @@ import { EmbeddedPostgres } from "./EmbeddedPostgres.ts"
 import notifications from "./migrations/0001_notifications.ts"
 import preferencesDevices from "./migrations/0002_preferences_devices.ts"
 import deliveries from "./migrations/0003_deliveries.ts"
+import digests from "./migrations/0004_digests.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
   "0001_notifications": notifications,
   "0002_preferences_devices": preferencesDevices,
-  "0003_deliveries": deliveries
+  "0003_deliveries": deliveries,
+  "0004_digests": digests
 })
 
 const runMigrations = Migrator.make({})

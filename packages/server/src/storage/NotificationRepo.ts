@@ -49,7 +49,9 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
   publish(
     userId: UserId,
     items: ReadonlyArray<NotifyItem>,
-    route: (kind: NotificationKind) => Route
+    route: (kind: NotificationKind) => Route,
+    /** When the user's next digest is due, asked only when an item goes to the digest (kept if one is already due). */
+    digestDueAt: () => Date
   ): Effect.Effect<Published, StorageUnavailable>
   /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
@@ -80,8 +82,11 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     const insertFresh = (
       userId: UserId,
       rows: Arr.NonEmptyReadonlyArray<Notification>,
-      route: (kind: NotificationKind) => Route
+      route: (kind: NotificationKind) => Route,
+      digestDueAt: () => Date
     ) => {
+      const toDigest = rows.some((n) => route(n.kind).email === "digest")
+      const dueAt = toDigest ? digestDueAt() : null
       // The delivery inserts are left out when nothing goes out of app, the common in-app-only case.
       const outOfApp = rows.some((n) => {
         const to = route(n.kind)
@@ -106,15 +111,16 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       }))
       return sql<{ readonly first: number; readonly deliveries: number }>`
         WITH counter AS (
-          INSERT INTO herald_users (user_id, last_cursor) VALUES (${userId}, ${rows.length})
+          INSERT INTO herald_users (user_id, last_cursor, next_digest_at) VALUES (${userId}, ${rows.length}, ${dueAt})
           ON CONFLICT (user_id) DO UPDATE SET last_cursor = herald_users.last_cursor + ${rows.length}
+            ${toDigest ? sql`, next_digest_at = COALESCE(herald_users.next_digest_at, ${dueAt})` : sql``}
           RETURNING last_cursor
         ), inserted AS (
           INSERT INTO notifications
-            (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, created_at)
+            (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, digest_state, created_at)
           SELECT v.id::uuid, ${userId}, counter.last_cursor - ${rows.length} + v.ord::int, v.kind, v.title,
                  v.body, v.link, v.actor, v.key, v.in_app::boolean, v.push::boolean, v.email_route,
-                 ${DateTime.toDateUtc(rows[0].createdAt)}
+                 CASE WHEN v.email_route = 'digest' THEN 'pending' END, ${DateTime.toDateUtc(rows[0].createdAt)}
           FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app, push, email_route)
           RETURNING id, cursor, push, email_route
         )${deliveryRows}
@@ -125,7 +131,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     const publish = Effect.fn("NotificationRepo.publish")(function*(
       userId: UserId,
       items: ReadonlyArray<NotifyItem>,
-      route: (kind: NotificationKind) => Route
+      route: (kind: NotificationKind) => Route,
+      digestDueAt: () => Date
     ) {
       const now = yield* DateTime.now
       const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
@@ -158,7 +165,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       let stored: ReadonlyArray<Notification> = []
       let deliveries = 0
       if (Arr.isReadonlyArrayNonEmpty(provisional)) {
-        const [answer] = yield* insertFresh(userId, provisional, route).pipe(Effect.mapError(unavailable))
+        const [answer] = yield* insertFresh(userId, provisional, route, digestDueAt).pipe(Effect.mapError(unavailable))
         const first = answer?.first ?? 1
         deliveries = answer?.deliveries ?? 0
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))

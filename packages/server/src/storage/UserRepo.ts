@@ -5,6 +5,8 @@
  */
 import {
   applyPatch,
+  defaultDigestSettings,
+  DigestSettings,
   PreferenceOverrides,
   type Preferences,
   type PreferencesPatch,
@@ -12,10 +14,12 @@ import {
   StorageUnavailable,
   type UserId
 } from "@herald/domain"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import { nextFire } from "../digest/DigestTime.ts"
 
 const OverridesJson = Schema.fromJsonString(PreferenceOverrides)
+const DigestJson = Schema.fromJsonString(DigestSettings)
 
 export class UserRepo extends Context.Service<UserRepo, {
   preferences(userId: UserId): Effect.Effect<Preferences, StorageUnavailable>
@@ -25,6 +29,11 @@ export class UserRepo extends Context.Service<UserRepo, {
     const sql = yield* SqlClient.SqlClient
     const decodeOverrides = Schema.decodeUnknownEffect(OverridesJson)
     const encodeOverrides = Schema.encodeEffect(OverridesJson)
+    const decodeDigest = Schema.decodeUnknownEffect(DigestJson)
+    const encodeDigest = Schema.encodeEffect(DigestJson)
+
+    const digestOf = (row: StoredRow | undefined) =>
+      row?.digest == null ? Effect.succeed(defaultDigestSettings) : decodeDigest(row.digest)
 
     const load = (userId: UserId, rows: Effect.Effect<ReadonlyArray<StoredRow>, SqlError.SqlError>) =>
       Effect.gen(function*() {
@@ -33,7 +42,8 @@ export class UserRepo extends Context.Service<UserRepo, {
           userId,
           existingBeforeRollout: row?.existing ?? false,
           emailAddress: row?.email ?? null,
-          overrides: row === undefined ? {} : yield* decodeOverrides(row.overrides)
+          overrides: row === undefined ? {} : yield* decodeOverrides(row.overrides),
+          digest: yield* digestOf(row)
         })
       })
 
@@ -41,7 +51,8 @@ export class UserRepo extends Context.Service<UserRepo, {
       load(
         userId,
         sql<StoredRow>`
-          SELECT existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides
+          SELECT existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides,
+            digest_settings::text AS digest
           FROM herald_users WHERE user_id = ${userId}`
       ).pipe(Effect.mapError(unavailable))
     )
@@ -52,18 +63,30 @@ export class UserRepo extends Context.Service<UserRepo, {
         const [row] = yield* sql<StoredRow>`
           INSERT INTO herald_users (user_id) VALUES (${userId})
           ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
-          RETURNING existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides`
+          RETURNING existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides,
+            digest_settings::text AS digest`
         const overrides = applyPatch(row === undefined ? {} : yield* decodeOverrides(row.overrides), patch)
         const existing = patch.existingBeforeRollout ?? row?.existing ?? false
         const email = patch.emailAddress === undefined ? row?.email ?? null : patch.emailAddress
+        const digest = patch.digest === undefined
+          ? yield* digestOf(row)
+          : new DigestSettings({ ...(yield* digestOf(row)), ...patch.digest })
+        // A digest already due keeps its items but moves to the new schedule's next instant.
+        const rescheduled = patch.digest === undefined
+          ? sql``
+          : sql`, next_digest_at = CASE WHEN next_digest_at IS NULL THEN NULL ELSE ${
+            new Date(nextFire(digest.schedule, digest.timeZone, DateTime.toEpochMillis(yield* DateTime.now)))
+          } END`
         yield* sql`
           UPDATE herald_users SET
             existing_before_rollout = ${existing},
             email_address = ${email},
             preference_overrides = ${yield* encodeOverrides(overrides)}::jsonb,
+            digest_settings = ${yield* encodeDigest(digest)}::jsonb,
             preferences_updated_at = now()
+            ${rescheduled}
           WHERE user_id = ${userId}`
-        return resolvePreferences({ userId, existingBeforeRollout: existing, emailAddress: email, overrides })
+        return resolvePreferences({ userId, existingBeforeRollout: existing, emailAddress: email, overrides, digest })
       })).pipe(Effect.mapError(unavailable))
     })
 
@@ -75,6 +98,7 @@ interface StoredRow {
   readonly existing: boolean
   readonly email: string | null
   readonly overrides: string
+  readonly digest: string | null
 }
 
 const unavailable = (cause: SqlError.SqlError | Schema.SchemaError): StorageUnavailable =>

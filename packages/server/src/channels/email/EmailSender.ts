@@ -27,7 +27,8 @@
 import { SendEmailCommand, SESv2Client, type SESv2ClientConfig } from "@aws-sdk/client-sesv2"
 import type { Notification } from "@herald/domain"
 import { Config, ConfigProvider, Context, Duration, Effect, Layer, Option, Predicate, Redacted, Schema } from "effect"
-import { httpUrl, renderEmail, resolveItemUrl } from "./templates/renderEmail.ts"
+import { renderDigest } from "./templates/digest.ts"
+import { httpUrl, type RenderedEmail, renderEmail, resolveItemUrl } from "./templates/renderEmail.ts"
 
 /** How long one SES request may take before it is aborted and reported `Retryable`. */
 export const RequestTimeout = Duration.seconds(20)
@@ -57,6 +58,13 @@ export interface EmailMessage {
   readonly unsubscribeUrl: string
   /** The item's URL; defaults to the notification's `link`, resolved against `SES_LINK_BASE_URL` when it is a path. */
   readonly itemUrl?: string | undefined
+}
+
+/** One digest to send. */
+export interface DigestMessage {
+  readonly to: string
+  readonly items: ReadonlyArray<Notification>
+  readonly unsubscribeUrl: string
 }
 
 /** SES settings, as `sesConfig` reads them. */
@@ -119,6 +127,8 @@ export class EmailSender extends Context.Service<EmailSender, {
   /** False when email is off (`SES_FROM` unset); `send` then answers `Failed` without sending. */
   readonly enabled: boolean
   send(message: EmailMessage): Effect.Effect<EmailOutcome>
+  /** One digest email of the user's waiting notifications (newest first). */
+  sendDigest(message: DigestMessage): Effect.Effect<EmailOutcome>
 }>()("@herald/server/channels/email/EmailSender") {
   /** SES when `SES_FROM` is set, the disabled sender otherwise; logs which, once. */
   static readonly layer = Layer.unwrap(Effect.gen(function*() {
@@ -137,7 +147,8 @@ export class EmailSender extends Context.Service<EmailSender, {
   /** Email off: nothing is sent, every `send` is `Failed`. */
   static readonly layerDisabled = Layer.succeed(EmailSender, EmailSender.of({
     enabled: false,
-    send: () => Effect.succeed(failed("email is off: SES_FROM is not set"))
+    send: () => Effect.succeed(failed("email is off: SES_FROM is not set")),
+    sendDigest: () => Effect.succeed(failed("email is off: SES_FROM is not set"))
   }))
 
   /** SES with the given settings. */
@@ -148,21 +159,21 @@ export class EmailSender extends Context.Service<EmailSender, {
     )
     const linkBase = Option.getOrUndefined(settings.linkBaseUrl)
 
-    const send = Effect.fn("EmailSender.send")(function*(message: EmailMessage) {
-      const { notification } = message
-      yield* Effect.annotateCurrentSpan("herald.notification_id", notification.id)
-      const to = message.to.trim()
+    // Checks the address and the unsubscribe link, renders, sends: shared by single emails and digests.
+    const deliver = Effect.fnUntraced(function*(
+      rawTo: string,
+      rawUnsubscribeUrl: string,
+      render: (unsubscribeUrl: string) => RenderedEmail
+    ) {
+      const to = rawTo.trim()
       if (!isEmailAddress(to)) {
-        return failed(`not a valid email address: ${JSON.stringify(message.to.slice(0, 100))}`)
+        return failed(`not a valid email address: ${JSON.stringify(rawTo.slice(0, 100))}`)
       }
-      const unsubscribeUrl = httpUrl(message.unsubscribeUrl)
+      const unsubscribeUrl = httpUrl(rawUnsubscribeUrl)
       if (unsubscribeUrl === undefined) {
         return failed("the unsubscribe URL is not an absolute http(s) URL")
       }
-      const itemUrl = message.itemUrl === undefined
-        ? resolveItemUrl(notification.link, linkBase)
-        : httpUrl(message.itemUrl)
-      const email = renderEmail(notification, { appName: settings.appName, unsubscribeUrl, itemUrl })
+      const email = render(unsubscribeUrl)
       const command = new SendEmailCommand({
         FromEmailAddress: settings.from,
         Destination: { ToAddresses: [to] },
@@ -199,7 +210,29 @@ export class EmailSender extends Context.Service<EmailSender, {
       return outcome
     })
 
-    return EmailSender.of({ enabled: true, send })
+    const send = Effect.fn("EmailSender.send")(function*(message: EmailMessage) {
+      const { notification } = message
+      yield* Effect.annotateCurrentSpan("herald.notification_id", notification.id)
+      const itemUrl = message.itemUrl === undefined
+        ? resolveItemUrl(notification.link, linkBase)
+        : httpUrl(message.itemUrl)
+      return yield* deliver(
+        message.to,
+        message.unsubscribeUrl,
+        (unsubscribeUrl) => renderEmail(notification, { appName: settings.appName, unsubscribeUrl, itemUrl })
+      )
+    })
+
+    const sendDigest = Effect.fn("EmailSender.sendDigest")(function*(message: DigestMessage) {
+      yield* Effect.annotateCurrentSpan("herald.digest_items", message.items.length)
+      return yield* deliver(
+        message.to,
+        message.unsubscribeUrl,
+        (unsubscribeUrl) => renderDigest(message.items, { appName: settings.appName, unsubscribeUrl, linkBaseUrl: linkBase })
+      )
+    })
+
+    return EmailSender.of({ enabled: true, send, sendDigest })
   }))
 }
 
