@@ -28,11 +28,12 @@ export const DigestSchedule = Schema.Union([
 ])
 export type DigestSchedule = typeof DigestSchedule.Type
 
-const isValidTimeZone = (zone: string): boolean => {
-  if (zone === "") return false
+/** True for an IANA zone this runtime knows; UTC offsets such as "+05:30", which `Intl` also takes, are refused. */
+export const isValidTimeZone = (zone: string): boolean => {
+  if (zone.trim() === "") return false
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone })
-    return true
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone
+    return !resolved.startsWith("+") && !resolved.startsWith("-")
   } catch {
     return false
   }

@@ -162,13 +162,4 @@ export const nextFire = (schedule: DigestScheduleInput, timeZone: string, afterM
 }
 
 /** True when the zone is a valid IANA zone known to this runtime's ICU. */
-export const isValidTimeZone = (zone: string): boolean => {
-  if (zone.trim() === "") return false
-  try {
-    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone
-    // Intl also accepts UTC offsets such as "+05:30", which are not IANA zones.
-    return !resolved.startsWith("+") && !resolved.startsWith("-")
-  } catch {
-    return false
-  }
-}
+export { isValidTimeZone } from "@herald/domain"
