@@ -8,6 +8,8 @@ import { assert, it } from "@effect/vitest"
 import { HeraldAdminClient, HeraldClient } from "@herald/client"
 import { ChannelsFromEnv } from "@herald/server"
 import { Clock, ConfigProvider, Context, DateTime, Effect, Exit, Layer, References, Scope } from "effect"
+import { eventually } from "../support/eventually.ts"
+import { makeScriptedChannels } from "../support/ScriptedChannels.ts"
 import { SesEmulator } from "../support/SesEmulator.ts"
 import { makeShiftedClock } from "../support/ShiftedClock.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
@@ -132,4 +134,30 @@ it.live("send-now builds the digest at once; an empty digest is not sent", () =>
     assert.include(emails[0]?.subject ?? "", "1 assignment, 1 status update")
     assert.strictEqual(emails[0]?.header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click")
     assert.deepStrictEqual((yield* admin.previewDigest("dg-now")).items, [])
+  }).pipe(Effect.scoped), { timeout: 60_000 })
+
+it.live("a server that dies after claiming a digest and before sending it: the next one sends it, once", () =>
+  Effect.gen(function*() {
+    const database = yield* testDatabase
+    const port = yield* freePort
+    // The first server's email provider never answers a digest: it dies with the digest claimed.
+    const first = makeScriptedChannels(() => Effect.never)
+    const options = { databaseUrl: database.url, port, deliveryPoll: "100 millis", deliveryLease: "1 second" } as const
+    const firstScope = yield* Scope.make()
+    const server = yield* testServer({ ...options, channels: first.layer }).pipe(Scope.provide(firstScope))
+    const client = yield* Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
+    const admin = yield* Layer.build(HeraldAdminClient.layer({ url: server.url, adminKey })).pipe(Effect.map(Context.get(HeraldAdminClient)))
+    yield* client.updatePreferences("dg-crash", { emailAddress: "crash@example.com", digest: { includeRead: true } })
+    const [read] = yield* Effect.forEach(["one", "two"], (title) => client.notify({ userId: "dg-crash", kind: "mention", title }))
+    yield* client.markRead("dg-crash", [read?.id ?? ""])
+    assert.strictEqual(yield* admin.sendDigestNow("dg-crash"), 2, "with includeRead the read item stays in")
+    const claimed = () => query<{ state: string }>(database.url, "SELECT state FROM digests WHERE user_id = 'dg-crash'")
+    yield* eventually(claimed(), (rows) => rows[0]?.state === "sending")
+    yield* Scope.close(firstScope, Exit.void)
+
+    const second = makeScriptedChannels()
+    yield* testServer({ ...options, channels: second.layer })
+    const rows = yield* eventually(claimed(), (rows) => rows[0]?.state === "sent", { times: 200 })
+    assert.deepStrictEqual(rows.map((r) => r.state), ["sent"])
+    assert.strictEqual(first.records().length + second.records().length, 2, "the digest's two items were sent once, in one email")
   }).pipe(Effect.scoped), { timeout: 60_000 })
