@@ -10,6 +10,7 @@
 import { AdminRpcs, Notification, StorageUnavailable, type UserId } from "@herald/domain"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import * as SendState from "./SendState.ts"
 
 export const DeliveryChannel = AdminRpcs.DeliveryChannel
 export type DeliveryChannel = typeof DeliveryChannel.Type
@@ -57,13 +58,12 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
   static readonly layer = Layer.effect(DeliveryRepo, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
-    const millis = (d: Duration.Duration) => Math.max(0, Math.round(Duration.toMillis(d)))
 
     const claim = Effect.fn("DeliveryRepo.claim")(function*(limit: number, lease: Duration.Duration) {
       const rows = yield* sql`
         UPDATE deliveries d SET
           state = 'sending', attempts = d.attempts + 1, updated_at = now(),
-          claimed_until = now() + make_interval(secs => ${millis(lease) / 1000})
+          claimed_until = now() + make_interval(secs => ${SendState.seconds(lease)})
         FROM (
           SELECT id FROM deliveries
           WHERE (state IN ('pending', 'failed') AND next_attempt_at <= now())
@@ -111,19 +111,11 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       claim,
       deadLetters,
       markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
-        run(sql`
-          UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
-            claimed_until = NULL, last_error = NULL
-          WHERE id = ${id} AND state = 'sending'`)
+        run(SendState.markSent(sql, "deliveries", id, providerId))
       ),
       markFailed: Effect.fn("DeliveryRepo.markFailed")(
         (id: number, error: string, retryIn: Duration.Duration, maxAttempts: number) =>
-          run(sql`
-            UPDATE deliveries SET
-              state = CASE WHEN attempts >= ${maxAttempts} THEN 'dead' ELSE 'failed' END,
-              last_error = ${error}, updated_at = now(), claimed_until = NULL,
-              next_attempt_at = now() + make_interval(secs => ${millis(retryIn) / 1000})
-            WHERE id = ${id} AND state = 'sending'`)
+          run(SendState.markFailed(sql, "deliveries", id, error, retryIn, maxAttempts))
       ),
       markDiscarded: Effect.fn("DeliveryRepo.markDiscarded")((id: number, reason: string) =>
         run(sql`
@@ -133,7 +125,7 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       release: Effect.fn("DeliveryRepo.release")((id: number, retryIn: Duration.Duration, reason: string) =>
         run(sql`
           UPDATE deliveries SET state = 'failed', attempts = attempts - 1, last_error = ${reason}, updated_at = now(),
-            claimed_until = NULL, next_attempt_at = now() + make_interval(secs => ${millis(retryIn) / 1000})
+            claimed_until = NULL, next_attempt_at = now() + make_interval(secs => ${SendState.seconds(retryIn)})
           WHERE id = ${id} AND state = 'sending'`)
       )
     })

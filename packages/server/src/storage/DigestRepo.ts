@@ -7,6 +7,7 @@
 import { Notification, StorageUnavailable, type UserId } from "@herald/domain"
 import { Context, type DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import * as SendState from "./SendState.ts"
 
 export interface ClaimedDigest {
   readonly id: number
@@ -31,7 +32,6 @@ export class DigestRepo extends Context.Service<DigestRepo, {
   static readonly layer = Layer.effect(DigestRepo, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const decodeNotifications = Schema.decodeUnknownEffect(Schema.Array(Notification))
-    const seconds = (d: Duration.Duration) => Math.max(0, Duration.toMillis(d)) / 1000
     const columns = sql`
       n.id::text AS id, n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
       n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt", to_json(n.read_at)#>>'{}' AS "readAt"`
@@ -78,7 +78,7 @@ export class DigestRepo extends Context.Service<DigestRepo, {
     const claim = Effect.fn("DigestRepo.claim")(function*(limit: number, lease: Duration.Duration) {
       const claimed = yield* sql<{ readonly id: number; readonly userId: UserId; readonly target: string; readonly attempts: number }>`
         UPDATE digests d SET state = 'sending', attempts = d.attempts + 1, updated_at = now(),
-          claimed_until = now() + make_interval(secs => ${seconds(lease)})
+          claimed_until = now() + make_interval(secs => ${SendState.seconds(lease)})
         FROM (
           SELECT id FROM digests
           WHERE (state IN ('pending', 'failed') AND next_attempt_at <= now())
@@ -128,18 +128,11 @@ export class DigestRepo extends Context.Service<DigestRepo, {
       preview,
       dueNow,
       markSent: Effect.fn("DigestRepo.markSent")((id: number, providerId: string) =>
-        run(sql`
-          UPDATE digests SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
-            claimed_until = NULL, last_error = NULL
-          WHERE id = ${id} AND state = 'sending'`)
+        run(SendState.markSent(sql, "digests", id, providerId))
       ),
       markFailed: Effect.fn("DigestRepo.markFailed")(
         (id: number, error: string, retryIn: Duration.Duration, maxAttempts: number) =>
-          run(sql`
-            UPDATE digests SET state = CASE WHEN attempts >= ${maxAttempts} THEN 'dead' ELSE 'failed' END,
-              last_error = ${error}, updated_at = now(), claimed_until = NULL,
-              next_attempt_at = now() + make_interval(secs => ${seconds(retryIn)})
-            WHERE id = ${id} AND state = 'sending'`)
+          run(SendState.markFailed(sql, "digests", id, error, retryIn, maxAttempts))
       )
     })
   }))
