@@ -34,7 +34,17 @@ case "$task" in
     say "starting; once it is ready, try in another shell: ./herald tail --user alice  (then: ./herald send --user alice --kind mention --title hi)"
     exec node packages/server/src/bin.ts "$@" ;;
   herald) exec node packages/cli/src/bin.ts "$@" ;;
-  test) exec node scripts/test.ts "$@" ;;
+  test)
+    # The browser tests drive Debian's Chromium; install it once where we can (root with apt).
+    if [ ! -x /usr/bin/chromium ]; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian's chromium for the browser tests (once)"
+        (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium) >&2
+      else
+        say "the browser tests need Chromium at /usr/bin/chromium (Debian: apt-get install chromium)"
+      fi
+    fi
+    exec node scripts/test.ts "$@" ;;
   bench) exec node test/bench/delivery.ts "$@" ;;
   fakes) exec node test/fakes.ts "$@" ;;
   *) say "usage: scripts/run.sh start|test|herald|bench|fakes [args...]"; exit 2 ;;
