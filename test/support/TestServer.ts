@@ -23,6 +23,8 @@ export interface RunningServer {
 
 export interface TestServerOptions {
   readonly databaseUrl: string
+  /** Redis for the fan-out; in-process when unset. */
+  readonly redisUrl?: string
   readonly heartbeat?: Duration.Input
   readonly authTimeout?: Duration.Input
   readonly port?: number
@@ -40,6 +42,7 @@ export const testConfig = (options: TestServerOptions) =>
     host: "127.0.0.1",
     dataDir: mkdtempSync(join(tmpdir(), "herald-data-")),
     databaseUrl: Option.some(Redacted.make(options.databaseUrl)),
+    redisUrl: options.redisUrl === undefined ? Option.none() : Option.some(Redacted.make(options.redisUrl)),
     apiKey: Option.some(Redacted.make(apiKey)),
     adminKey: Option.some(Redacted.make(adminKey)),
     tokenSecret: Option.some(Redacted.make(tokenSecret)),

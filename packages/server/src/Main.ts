@@ -12,6 +12,7 @@ import { RpcSerialization } from "effect/rpc"
 import { HeraldConfig } from "./config/HeraldConfig.ts"
 import { Secrets } from "./config/Secrets.ts"
 import { FanoutBus } from "./fanout/FanoutBus.ts"
+import { RedisFanoutBusLayer } from "./fanout/RedisFanoutBus.ts"
 import { ApiKeys } from "./gateway/ApiKeys.ts"
 import { AdminHandlersLayer } from "./gateway/AdminHandlers.ts"
 import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
@@ -37,13 +38,22 @@ const ClusterLayer = SingleRunner.layer({ runnerStorage: "memory" }).pipe(
   Layer.provide(NodeCrypto.layerDigest)
 )
 
+/** Redis when `REDIS_URL` is set (frames reach sockets on every node), in-process otherwise. */
+const FanoutLayer = Layer.unwrap(
+  Effect.map(HeraldConfig, (config) =>
+    Option.match(config.redisUrl, {
+      onNone: () => FanoutBus.layerInProcess,
+      onSome: RedisFanoutBusLayer
+    }))
+)
+
 const Core = Layer.mergeAll(
   NotificationRepo.layer,
   UserRepo.layer,
   DeviceRepo.layer,
   DeliveryRepo.layer,
   DigestRepo.layer,
-  FanoutBus.layerInProcess,
+  FanoutLayer,
   ClientTokens.layer,
   Unsubscribe.layer,
   ApiKeys.layer
@@ -73,6 +83,7 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
       yield* Effect.logInfo(`API key, admin key and token secret: ${secrets.file.value}`)
     }
   }
+  yield* Effect.logInfo(Option.isSome(config.redisUrl) ? "fan-out: Redis (REDIS_URL)" : "fan-out: in-process")
   yield* Channels.announce
   yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
   yield* Effect.addFinalizer(() =>

@@ -11,6 +11,8 @@ export interface HeraldConfigShape {
   readonly dataDir: string
   /** External PostgreSQL; `None` means the embedded one under `dataDir`. */
   readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  /** Redis for the fan-out between nodes; `None` means in-process (one node). */
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
   readonly adminKey: Option.Option<Redacted.Redacted<string>>
   readonly tokenSecret: Option.Option<Redacted.Redacted<string>>
@@ -34,6 +36,7 @@ const baseConfig = Config.all({
   host: Config.NonEmptyString("HERALD_HOST").pipe(Config.withDefault("127.0.0.1")),
   dataDir: Config.NonEmptyString("HERALD_DATA_DIR").pipe(Config.withDefault(".data")),
   databaseUrl: Config.option(Config.Redacted("DATABASE_URL")),
+  redisUrl: Config.option(Config.Redacted("REDIS_URL")),
   apiKey: Config.option(Config.Redacted("HERALD_API_KEY")),
   adminKey: Config.option(Config.Redacted("HERALD_ADMIN_KEY")),
   tokenSecret: Config.option(Config.Redacted("HERALD_TOKEN_SECRET")),

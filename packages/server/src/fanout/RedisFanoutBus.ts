@@ -1,0 +1,210 @@
+/**
+ * The Redis-backed `FanoutBus` for a cluster: every node publishes the frames
+ * its mailboxes store and receives, over Redis pub/sub, the frames for the
+ * users that have a socket on it.
+ *
+ * - One channel per user, `herald:u:<userId>`. A node subscribes to a user's
+ *   channel when that user's first local listener arrives and unsubscribes
+ *   when the last one leaves, so Redis traffic to a node scales with the users
+ *   connected to it, not with the cluster.
+ * - All delivery goes through Redis, local listeners included: the node that
+ *   publishes does not call its own listeners directly, so every node sees a
+ *   user's frames in the one order Redis gives them.
+ * - `publish` sends a batch as one pipeline of PUBLISH commands (one round
+ *   trip). While the publisher is disconnected, frames are dropped (the
+ *   outage is logged once as a warning, each dropped batch at debug level):
+ *   the notifications are already stored, and sockets get them on their next
+ *   resume. `publish` never fails.
+ * - Incoming messages are decoded with Schema; a malformed one is logged and
+ *   dropped.
+ * - `subscribe` returns once Redis has confirmed the subscription, so frames
+ *   published after it returns reach the listener.
+ *
+ * Gotcha — reconnects: the `redis` client reconnects and resubscribes by
+ * itself, but frames published while the subscriber was disconnected are
+ * lost (Redis pub/sub keeps nothing). The bus only logs a warning when its
+ * subscriber reconnects; resyncing the sockets (making each one resume from
+ * its last cursor) is the gateway's job and not yet done.
+ */
+import { ConfigurationError, Cursor, UserId } from "@herald/domain"
+import { Effect, Exit, Fiber, FiberSet, Layer, Redacted, Schema, SchemaIssue, type Scope } from "effect"
+import { createClient } from "redis"
+import { FanoutBus, type FanoutListener, type FanoutMessage } from "./FanoutBus.ts"
+
+/** The Redis channel that carries `userId`'s frames. */
+export const fanoutChannel = (userId: UserId): string => `herald:u:${userId}`
+
+const WireMessage = Schema.fromJsonString(Schema.Struct({
+  userId: UserId,
+  cursor: Cursor,
+  frame: Schema.String,
+  acceptedAt: Schema.Finite
+}))
+const decodeWire = Schema.decodeUnknownExit(WireMessage)
+const formatIssue = SchemaIssue.makeFormatterDefault()
+
+// Explicit fields, so nothing beyond the message's own leaks onto the wire.
+const encodeWire = (message: FanoutMessage): string =>
+  JSON.stringify({
+    userId: message.userId,
+    cursor: message.cursor,
+    frame: message.frame,
+    acceptedAt: message.acceptedAt
+  })
+
+const errorMessage = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
+
+interface UserChannel {
+  readonly listeners: Set<FanoutListener>
+  /** Completes once Redis has confirmed the subscription (or the channel was given up). */
+  ready: Fiber.Fiber<void> | undefined
+}
+
+const MaxResubscribeDelayMillis = 2_000
+
+/**
+ * The Redis `FanoutBus` at `url`. Fails with `ConfigurationError` when Redis
+ * cannot be reached at start; later outages are retried by the client.
+ */
+export const RedisFanoutBusLayer = (url: Redacted.Redacted<string>): Layer.Layer<FanoutBus, ConfigurationError> =>
+  Layer.effect(FanoutBus, make(url))
+
+const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
+  const run = yield* FiberSet.makeRuntime()
+  const channels = new Map<UserId, UserChannel>()
+  // Before start, a failed connection fails the layer instead of retrying forever.
+  let started = false
+
+  const connectClient = Effect.fnUntraced(function*(role: "publisher" | "subscriber", client: RedisClient) {
+    let up = false
+    client.on("error", (cause: unknown) => {
+      // One log per outage, not one per reconnect attempt.
+      if (started && up) run(Effect.logWarning(`fan-out Redis ${role} disconnected`, errorMessage(cause)))
+      up = false
+    })
+    client.on("ready", () => {
+      if (started && !up && role === "subscriber") {
+        run(Effect.logWarning("fan-out reconnected; sockets may have missed frames until their next resume"))
+      } else if (started && !up) {
+        run(Effect.logInfo(`fan-out Redis ${role} reconnected`))
+      }
+      up = true
+    })
+    yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => client.connect(),
+        catch: (cause) =>
+          new ConfigurationError({ message: `fan-out Redis (${role}) cannot be reached: ${errorMessage(cause)}` })
+      }).pipe(Effect.tapError(() => Effect.sync(() => client.isOpen && client.destroy()))),
+      () => close(client)
+    )
+  })
+
+  const publisher = createClient({
+    url: Redacted.value(url),
+    socket: {
+      reconnectStrategy: (retries: number, cause: Error) =>
+        started ? Math.min(2 ** retries * 50, MaxResubscribeDelayMillis) : cause
+    }
+  })
+  const subscriber = publisher.duplicate()
+  yield* connectClient("publisher", publisher)
+  yield* connectClient("subscriber", subscriber)
+  started = true
+
+  const onMessage = (raw: string, channel: string) => {
+    const decoded = decodeWire(raw)
+    if (Exit.isFailure(decoded)) {
+      const reason = decoded.cause.reasons[0]
+      const issue = reason?._tag === "Fail" ? formatIssue(reason.error.issue) : "not a fan-out message"
+      run(Effect.logWarning("fan-out dropped a malformed message", { channel, issue }))
+      return
+    }
+    const message = decoded.value
+    if (fanoutChannel(message.userId) !== channel) {
+      run(Effect.logWarning("fan-out dropped a message for another user's channel", { channel }))
+      return
+    }
+    const local = channels.get(message.userId)
+    if (local !== undefined) for (const listener of local.listeners) listener(message)
+  }
+
+  // Waits for the SUBSCRIBE already sent; if Redis refuses it (a connection
+  // lost while it was in flight), sends it again while the channel is wanted.
+  const confirmSubscribed = Effect.fnUntraced(function*(userId: UserId, entry: UserChannel, first: Promise<void>) {
+    let attempt = first
+    let delayMillis = 100
+    while (true) {
+      const exit = yield* Effect.exit(Effect.tryPromise(() => attempt))
+      if (Exit.isSuccess(exit) || channels.get(userId) !== entry) return
+      yield* Effect.logWarning("fan-out could not subscribe; retrying", { userId })
+      yield* Effect.sleep(delayMillis)
+      delayMillis = Math.min(delayMillis * 2, MaxResubscribeDelayMillis)
+      if (channels.get(userId) !== entry) return
+      attempt = subscriber.subscribe(fanoutChannel(userId), onMessage)
+    }
+  })
+
+  const publish = Effect.fn("FanoutBus.publish")(function*(messages: ReadonlyArray<FanoutMessage>) {
+    if (messages.length === 0) return
+    if (!publisher.isReady) {
+      yield* Effect.logDebug("fan-out publisher offline; frames dropped", { count: messages.length })
+      return
+    }
+    const pipeline = publisher.multi()
+    for (const message of messages) pipeline.publish(fanoutChannel(message.userId), encodeWire(message))
+    yield* Effect.tryPromise(() => pipeline.execAsPipeline()).pipe(
+      Effect.catch((error) =>
+        Effect.logWarning("fan-out publish failed; frames dropped", {
+          count: messages.length,
+          error: errorMessage(error.cause)
+        })
+      )
+    )
+  })
+
+  const subscribe = (userId: UserId, listener: FanoutListener): Effect.Effect<void, never, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const existing = channels.get(userId)
+        if (existing !== undefined) {
+          existing.listeners.add(listener)
+          return existing
+        }
+        const entry: UserChannel = { listeners: new Set([listener]), ready: undefined }
+        channels.set(userId, entry)
+        // Sent synchronously, so SUBSCRIBE and UNSUBSCRIBE reach Redis in the order of the map changes.
+        entry.ready = run(confirmSubscribed(userId, entry, subscriber.subscribe(fanoutChannel(userId), onMessage)))
+        return entry
+      }),
+      (entry) =>
+        Effect.sync(() => {
+          entry.listeners.delete(listener)
+          if (entry.listeners.size > 0 || channels.get(userId) !== entry) return
+          channels.delete(userId)
+          // With the listener, so the client marks the channel as unsubscribing and a user who comes
+          // back before Redis answers gets a fresh SUBSCRIBE instead of joining the dying one.
+          const unsubscribed = subscriber.unsubscribe(fanoutChannel(userId), onMessage)
+          run(
+            Effect.tryPromise(() => unsubscribed).pipe(
+              Effect.catch((error) =>
+                Effect.logDebug("fan-out unsubscribe failed", { userId, error: errorMessage(error.cause) })
+              )
+            )
+          )
+        })
+    ).pipe(
+      Effect.flatMap((entry) => entry.ready === undefined ? Effect.void : Fiber.join(entry.ready))
+    )
+
+  return FanoutBus.of({ publish, subscribe })
+})
+
+type RedisClient = ReturnType<typeof createClient>
+
+// Waits for pending commands, but not forever: a connection lost during
+// close would leave `close()` pending.
+const close = (client: RedisClient) =>
+  client.isOpen
+    ? Effect.promise(() => client.close()).pipe(Effect.timeoutOption("5 seconds"), Effect.asVoid)
+    : Effect.void
