@@ -23,8 +23,12 @@ export type FanoutListener = (message: FanoutMessage) => void
 
 export class FanoutBus extends Context.Service<FanoutBus, {
   publish(messages: ReadonlyArray<FanoutMessage>): Effect.Effect<void>
-  /** Calls `listener` for each message to `userId` until the scope closes. */
-  subscribe(userId: UserId, listener: FanoutListener): Effect.Effect<void, never, Scope.Scope>
+  /**
+   * Calls `listener` for each message to `userId` until the scope closes.
+   * `onGap` is called when messages may have been lost in between (a Redis
+   * reconnect): the subscriber should catch up from its store.
+   */
+  subscribe(userId: UserId, listener: FanoutListener, onGap?: () => void): Effect.Effect<void, never, Scope.Scope>
 }>()("@herald/server/fanout/FanoutBus") {
   static readonly layerInProcess = Layer.sync(FanoutBus, () => {
     const listeners = new Map<UserId, Set<FanoutListener>>()

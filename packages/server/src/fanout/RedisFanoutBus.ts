@@ -20,11 +20,10 @@
  * - `subscribe` returns once Redis has confirmed the subscription, so frames
  *   published after it returns reach the listener.
  *
- * Gotcha — reconnects: the `redis` client reconnects and resubscribes by
- * itself, but frames published while the subscriber was disconnected are
- * lost (Redis pub/sub keeps nothing). The bus only logs a warning when its
- * subscriber reconnects; resyncing the sockets (making each one resume from
- * its last cursor) is the gateway's job and not yet done.
+ * Reconnects: frames published while the subscriber was disconnected are
+ * lost (Redis pub/sub keeps nothing). When the subscriber is back, the bus
+ * subscribes again to every wanted channel and then calls each subscription's
+ * `onGap`, so the gateway makes those sockets catch up from PostgreSQL.
  */
 import { ConfigurationError, Cursor, UserId } from "@herald/domain"
 import { Effect, Exit, Fiber, FiberSet, Layer, Redacted, Schema, SchemaIssue, type Scope } from "effect"
@@ -58,6 +57,8 @@ interface UserChannel {
   readonly listeners: Set<FanoutListener>
   /** Completes once Redis has confirmed the subscription (or the channel was given up). */
   ready: Fiber.Fiber<void> | undefined
+  /** What to call after a reconnect, per listener. */
+  readonly gaps: Map<FanoutListener, () => void>
 }
 
 const MaxResubscribeDelayMillis = 2_000
@@ -74,6 +75,8 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
   const channels = new Map<UserId, UserChannel>()
   // Before start, a failed connection fails the layer instead of retrying forever.
   let started = false
+  // Set once the subscriber exists; run after it reconnects.
+  let resync: Effect.Effect<void> = Effect.void
 
   const connectClient = Effect.fnUntraced(function*(role: "publisher" | "subscriber", client: RedisClient) {
     let up = false
@@ -84,7 +87,15 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
     })
     client.on("ready", () => {
       if (started && !up && role === "subscriber") {
-        run(Effect.logWarning("fan-out reconnected; sockets may have missed frames until their next resume"))
+        // Once now, and once more when other nodes' publishers are likely back too: frames they
+        // dropped while Redis was away are caught up from the store.
+        run(
+          Effect.logWarning("fan-out reconnected; catching sockets up on what Redis dropped").pipe(
+            Effect.andThen(resync),
+            Effect.andThen(Effect.sleep("2 seconds")),
+            Effect.andThen(resync)
+          )
+        )
       } else if (started && !up) {
         run(Effect.logInfo(`fan-out Redis ${role} reconnected`))
       }
@@ -163,15 +174,21 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
     )
   })
 
-  const subscribe = (userId: UserId, listener: FanoutListener): Effect.Effect<void, never, Scope.Scope> =>
+  const subscribe = (
+    userId: UserId,
+    listener: FanoutListener,
+    onGap?: () => void
+  ): Effect.Effect<void, never, Scope.Scope> =>
     Effect.acquireRelease(
       Effect.sync(() => {
         const existing = channels.get(userId)
         if (existing !== undefined) {
           existing.listeners.add(listener)
+          if (onGap !== undefined) existing.gaps.set(listener, onGap)
           return existing
         }
-        const entry: UserChannel = { listeners: new Set([listener]), ready: undefined }
+        const entry: UserChannel = { listeners: new Set([listener]), ready: undefined, gaps: new Map() }
+        if (onGap !== undefined) entry.gaps.set(listener, onGap)
         channels.set(userId, entry)
         // Sent synchronously, so SUBSCRIBE and UNSUBSCRIBE reach Redis in the order of the map changes.
         entry.ready = run(confirmSubscribed(userId, entry, subscriber.subscribe(fanoutChannel(userId), onMessage)))
@@ -180,6 +197,7 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
       (entry) =>
         Effect.sync(() => {
           entry.listeners.delete(listener)
+          entry.gaps.delete(listener)
           if (entry.listeners.size > 0 || channels.get(userId) !== entry) return
           channels.delete(userId)
           // With the listener, so the client marks the channel as unsubscribing and a user who comes
@@ -196,6 +214,19 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
     ).pipe(
       Effect.flatMap((entry) => entry.ready === undefined ? Effect.void : Fiber.join(entry.ready))
     )
+
+  // After a subscriber reconnect: make sure every wanted channel is subscribed, then let the
+  // subscribers catch up on what Redis dropped while it was away.
+  resync = Effect.gen(function*() {
+    const wanted = [...channels.keys()]
+    if (wanted.length === 0) return
+    yield* Effect.tryPromise(() => subscriber.subscribe(wanted.map(fanoutChannel), onMessage)).pipe(
+      Effect.catch((error) => Effect.logWarning("fan-out could not resubscribe", errorMessage(error.cause)))
+    )
+    for (const userId of wanted) {
+      for (const onGap of channels.get(userId)?.gaps.values() ?? []) onGap()
+    }
+  })
 
   return FanoutBus.of({ publish, subscribe })
 })

@@ -136,6 +136,42 @@ function make() {
       )
     }
 
+    // Sends, in pages, every in-app notification after `after`; returns the last cursor sent.
+    const replayAfter = Effect.fnUntraced(function*(conn: Connection, userId: UserId, after: Cursor) {
+      let sent = after
+      while (conn.state === "syncing") {
+        const page = yield* repo.pageAfter(userId, sent, ReplayPageSize)
+        for (const notification of page) send(conn, notificationFrameText(notification))
+        const last = page.at(-1)
+        if (last !== undefined) sent = last.cursor
+        if (page.length < ReplayPageSize) break
+      }
+      return sent
+    })
+
+    const goLive = (conn: Connection, sent: Cursor) => {
+      conn.lastSent = sent
+      conn.state = "live"
+      const buffered = conn.buffer
+      conn.buffer = []
+      for (const message of buffered) deliver(conn, message)
+    }
+
+    // The bus may have dropped frames (a Redis reconnect): catch the socket up from the store,
+    // buffering live frames meanwhile, exactly as after a resume.
+    const onGap = (conn: Connection) => {
+      const userId = conn.userId
+      if (conn.state !== "live" || userId === undefined) return
+      conn.state = "syncing"
+      run(
+        replayAfter(conn, userId, conn.lastSent).pipe(
+          Effect.flatMap((sent) => Effect.sync(() => conn.state === "syncing" && goLive(conn, sent))),
+          Effect.catchTag("StorageUnavailable", () =>
+            Effect.sync(() => close(conn, 1011, "storage unavailable; reconnect and resume")))
+        )
+      )
+    }
+
     const authenticate = Effect.fn("SocketGateway.authenticate")(function*(conn: Connection, frame: Socket.AuthFrame) {
       const userId = yield* tokens.verify(frame.token)
       if (conn.state !== "authenticating") return
@@ -146,30 +182,20 @@ function make() {
       socketsLive.modifyUnsafe(1, context)
       yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
       const subscription = yield* Scope.make()
-      yield* bus.subscribe(userId, (message) => deliver(conn, message)).pipe(Scope.provide(subscription))
+      yield* bus.subscribe(userId, (message) => deliver(conn, message), () => onGap(conn)).pipe(
+        Scope.provide(subscription)
+      )
       // The socket may have closed while this fiber ran; then nobody else would close the subscription.
       if (isClosed(conn)) return yield* Scope.close(subscription, Exit.void)
       conn.subscription = subscription
       const latest = yield* repo.latestCursor(userId)
       send(conn, frameText(new Socket.ReadyFrame({ type: "ready", userId, cursor: latest, heartbeatMs })))
-      let sent: Cursor = latest
-      if (frame.resume !== undefined) {
-        sent = frame.resume < latest ? frame.resume : latest
-        while (conn.state === "syncing") {
-          const page = yield* repo.pageAfter(userId, sent, ReplayPageSize)
-          for (const notification of page) send(conn, notificationFrameText(notification))
-          const last = page.at(-1)
-          if (last !== undefined) sent = last.cursor
-          if (page.length < ReplayPageSize) break
-        }
-      }
+      const sent = frame.resume === undefined
+        ? latest
+        : yield* replayAfter(conn, userId, frame.resume < latest ? frame.resume : latest)
       if (conn.state !== "syncing") return
-      conn.lastSent = sent
       send(conn, frameText(new Socket.SyncedFrame({ type: "synced", cursor: sent })))
-      conn.state = "live"
-      const buffered = conn.buffer
-      conn.buffer = []
-      for (const message of buffered) deliver(conn, message)
+      goLive(conn, sent)
     }, (effect, conn) =>
       effect.pipe(
         Effect.catchTags({
