@@ -351,7 +351,8 @@ const selfSignedCertificate = () => {
   const now = Date.now()
   const subjectAltName = sequence(der(0x87, Buffer.from([127, 0, 0, 1])), der(0x82, Buffer.from("localhost")))
   const serial = randomBytes(8)
-  serial[0] = (serial[0] ?? 0) & 0x7f
+  // DER wants a positive INTEGER in its shortest form: no high bit, and no leading zero byte.
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40
   const tbs = sequence(
     der(0xa0, der(0x02, Buffer.from([2]))),
     der(0x02, serial),
