@@ -36,6 +36,10 @@ export class DigestRepo extends Context.Service<DigestRepo, {
       n.id::text AS id, n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
       n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt", to_json(n.read_at)#>>'{}' AS "readAt"`
     const includeRead = sql`COALESCE((u.digest_settings->>'includeRead')::boolean, false)`
+    // What the user's next digest would contain: pending, and unread unless they keep read items.
+    const waitingFor = (userId: UserId) => sql`
+      FROM notifications n JOIN herald_users u ON u.user_id = n.user_id
+      WHERE n.user_id = ${userId} AND n.digest_state = 'pending' AND (n.read_at IS NULL OR ${includeRead})`
 
     const buildDue = Effect.fn("DigestRepo.buildDue")(function*(now: DateTime.Utc, limit: number) {
       const at = new Date(now.epochMilliseconds)
@@ -101,18 +105,17 @@ export class DigestRepo extends Context.Service<DigestRepo, {
     const preview = Effect.fn("DigestRepo.preview")(function*(userId: UserId) {
       const [user] = yield* sql<{ readonly dueAt: Date | null }>`
         SELECT next_digest_at AS "dueAt" FROM herald_users WHERE user_id = ${userId}`.pipe(Effect.mapError(unavailable))
-      const items = yield* sql`
-        SELECT ${columns} FROM notifications n JOIN herald_users u ON u.user_id = n.user_id
-        WHERE n.user_id = ${userId} AND n.digest_state = 'pending' AND (n.read_at IS NULL OR ${includeRead})
-        ORDER BY n.cursor DESC`.pipe(Effect.flatMap(decodeNotifications), Effect.mapError(unavailable))
+      const items = yield* sql`SELECT ${columns} ${waitingFor(userId)} ORDER BY n.cursor DESC`.pipe(
+        Effect.flatMap(decodeNotifications),
+        Effect.mapError(unavailable)
+      )
       return { dueAt: user?.dueAt ?? null, items }
     })
 
     const dueNow = Effect.fn("DigestRepo.dueNow")(function*(userId: UserId, now: DateTime.Utc) {
       const [row] = yield* sql<{ readonly waiting: number }>`
         WITH waiting AS (
-          SELECT count(*) AS n FROM notifications n JOIN herald_users u ON u.user_id = n.user_id
-          WHERE n.user_id = ${userId} AND n.digest_state = 'pending' AND (n.read_at IS NULL OR ${includeRead})
+          SELECT count(*) AS n ${waitingFor(userId)}
         ), moved AS (
           UPDATE herald_users SET next_digest_at = ${new Date(now.epochMilliseconds)}
           WHERE user_id = ${userId} AND (SELECT n FROM waiting) > 0

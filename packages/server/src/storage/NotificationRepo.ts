@@ -72,10 +72,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       idempotency_key AS "idempotencyKey",
       to_json(created_at)#>>'{}' AS "createdAt", to_json(read_at)#>>'{}' AS "readAt"`
 
-    const selectRaw = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
-      Effect.flatMap(rows, decodeRows)
     const selectNotifications = (rows: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
-      selectRaw(rows).pipe(Effect.mapError(unavailable))
+      Effect.flatMap(rows, decodeRows).pipe(Effect.mapError(unavailable))
 
     // One statement takes the user's next cursors and inserts the rows, so a publish is atomic
     // without a transaction and costs one round trip (plus one lookup when items carry keys).
@@ -85,13 +83,11 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       route: (kind: NotificationKind) => Route,
       digestDueAt: () => Date
     ) => {
-      const toDigest = rows.some((n) => route(n.kind).email === "digest")
+      const routed = rows.map((n) => ({ n, to: route(n.kind) }))
+      const toDigest = routed.some(({ to }) => to.email === "digest")
       const dueAt = toDigest ? digestDueAt() : null
       // The delivery inserts are left out when nothing goes out of app, the common in-app-only case.
-      const outOfApp = rows.some((n) => {
-        const to = route(n.kind)
-        return to.push || to.email === "immediate"
-      })
+      const outOfApp = routed.some(({ to }) => to.push || to.email === "immediate")
       const deliveryRows = outOfApp
         ? sql`, pushes AS (
           INSERT INTO deliveries (notification_id, user_id, channel, target)
@@ -105,10 +101,9 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
         )`
         : sql``
       const deliveryCount = outOfApp ? sql`((SELECT count(*) FROM pushes) + (SELECT count(*) FROM emails))` : sql`0`
-      const values = sql.csv(rows.map((n, index) => {
-        const to = route(n.kind)
-        return sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${to.inApp}, ${to.push}, ${to.email})`
-      }))
+      const values = sql.csv(routed.map(({ n, to }, index) =>
+        sql`(${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${to.inApp}, ${to.push}, ${to.email})`
+      ))
       return sql<{ readonly first: number; readonly deliveries: number }>`
         WITH counter AS (
           INSERT INTO herald_users (user_id, last_cursor, next_digest_at) VALUES (${userId}, ${rows.length}, ${dueAt})
