@@ -6,13 +6,14 @@
  */
 import { assert, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
-import { NotifyItem, UserId } from "@herald/domain"
+import { NotificationId, NotifyItem, UserId } from "@herald/domain"
 import { DigestScheduler, NotificationRepo } from "@herald/server"
 import { DigestRepo } from "@herald/server/storage/DigestRepo"
 import { MigrationsLayer } from "@herald/server/storage/Database"
 import { UserRepo } from "@herald/server/storage/UserRepo"
 import { nextFire } from "@herald/server/digest/DigestTime"
 import { DateTime, Effect, Layer, Redacted } from "effect"
+import { SecureRandom } from "effect/crypto"
 import { TestClock } from "effect/testing"
 import { makeScriptedChannels } from "../support/ScriptedChannels.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
@@ -50,7 +51,10 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
       assert.strictEqual(new Date(due).toISOString(), "2026-10-03T15:30:00.000Z")
       yield* notifications.publish(
         user,
-        [NotifyItem.make({ userId: user, kind: "mention", title: "before the gap" })],
+        [{
+          id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
+          item: NotifyItem.make({ userId: user, kind: "mention", title: "before the gap" })
+        }],
         () => ({ inApp: true, push: false, email: "digest" }),
         () => new Date(due)
       )

@@ -33,6 +33,7 @@ const plainRedis = Effect.acquireRelease(
 const message = (userId: UserId, cursor: number, acceptedAt = 1_750_000_000_000 + cursor): FanoutMessage => ({
   userId,
   cursor: Cursor.make(cursor),
+  previous: Cursor.make(cursor - 1),
   frame: JSON.stringify({ type: "notification", notification: { cursor, title: `n${cursor}` } }),
   acceptedAt
 })

@@ -36,7 +36,11 @@ export interface TestServerOptions {
   readonly channels?: Parameters<typeof ServerLayer>[1]
 }
 
+/** The server's configuration; with `redisUrl` set it is a cluster node on a free runner port. */
 export const testConfig = (options: TestServerOptions) =>
+  Layer.unwrap(Effect.map(freePort, (clusterPort) => configWith(options, clusterPort)))
+
+const configWith = (options: TestServerOptions, clusterPort: number) =>
   HeraldConfig.layerWith({
     port: options.port ?? 0,
     host: "127.0.0.1",
@@ -53,7 +57,8 @@ export const testConfig = (options: TestServerOptions) =>
     retryMax: Duration.minutes(10),
     deliveryPoll: Duration.fromInputUnsafe(options.deliveryPoll ?? "1 second"),
     deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes"),
-    publicUrl: "http://herald.test"
+    publicUrl: "http://herald.test",
+    cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })
 
 /** A server that runs until the enclosing scope closes. */

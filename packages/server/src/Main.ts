@@ -3,12 +3,11 @@
  * a running Herald from a config layer, which is how `bin.ts` starts it from
  * the environment and how tests start it against their own database.
  */
-import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { type ConfigurationError } from "@herald/domain"
-import { type Config, Effect, Layer, Option, Redacted } from "effect"
-import { SingleRunner } from "effect/cluster"
+import { type Config, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { RpcSerialization } from "effect/rpc"
+import { ClusterLayer, isClustered } from "./cluster/ClusterLayer.ts"
 import { HeraldConfig } from "./config/HeraldConfig.ts"
 import { Secrets } from "./config/Secrets.ts"
 import { FanoutBus } from "./fanout/FanoutBus.ts"
@@ -34,10 +33,6 @@ import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
 
-const ClusterLayer = SingleRunner.layer({ runnerStorage: "memory" }).pipe(
-  Layer.provide(NodeCrypto.layerDigest)
-)
-
 /** Redis when `REDIS_URL` is set (frames reach sockets on every node), in-process otherwise. */
 const FanoutLayer = Layer.unwrap(
   Effect.map(HeraldConfig, (config) =>
@@ -58,7 +53,7 @@ const Core = Layer.mergeAll(
   Unsubscribe.layer,
   ApiKeys.layer
 ).pipe(
-  Layer.provideMerge(Layer.mergeAll(ClusterLayer.pipe(Layer.orDie), Secrets.layer)),
+  Layer.provideMerge(Layer.mergeAll(ClusterLayer, Secrets.layer)),
   Layer.provideMerge(DatabaseLayer)
 )
 
@@ -84,6 +79,11 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
     }
   }
   yield* Effect.logInfo(Option.isSome(config.redisUrl) ? "fan-out: Redis (REDIS_URL)" : "fan-out: in-process")
+  yield* Effect.logInfo(
+    isClustered(config)
+      ? `cluster: runner ${config.cluster.host}:${config.cluster.port}, shards of a silent node move within ${Duration.format(config.cluster.failover)}`
+      : "cluster: single runner (set DATABASE_URL and REDIS_URL to run several nodes)"
+  )
   yield* Channels.announce
   yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
   yield* Effect.addFinalizer(() =>

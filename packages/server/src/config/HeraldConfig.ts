@@ -29,6 +29,17 @@ export interface HeraldConfigShape {
   readonly deliveryLease: Duration.Duration
   /** The server's address as users reach it, for links in emails; default `http://HOST:PORT`. */
   readonly publicUrl: string
+  /** How this node joins a cluster; used only with `DATABASE_URL` and `REDIS_URL` both set. */
+  readonly cluster: ClusterSettings
+}
+
+export interface ClusterSettings {
+  /** The address other nodes reach this node's runner at; default `HERALD_HOST`. */
+  readonly host: string
+  /** The runner's TCP port for node-to-node messages. */
+  readonly port: number
+  /** How long a node may be silent before its shards move to the others. */
+  readonly failover: Duration.Duration
 }
 
 const baseConfig = Config.all({
@@ -50,12 +61,20 @@ const baseConfig = Config.all({
   retryMax: Config.Duration("HERALD_RETRY_MAX").pipe(Config.withDefault(Duration.minutes(10))),
   deliveryPoll: Config.Duration("HERALD_DELIVERY_POLL").pipe(Config.withDefault(Duration.seconds(1))),
   deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
-  publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL"))
+  publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL")),
+  clusterHost: Config.option(Config.NonEmptyString("HERALD_CLUSTER_HOST")),
+  clusterPort: Config.Port("HERALD_CLUSTER_PORT").pipe(Config.withDefault(34431)),
+  clusterFailover: Config.Duration("HERALD_CLUSTER_FAILOVER").pipe(Config.withDefault(Duration.seconds(10)))
 })
 
 export const heraldConfig = baseConfig.pipe(
-  Config.map(({ publicUrl, ...config }): HeraldConfigShape => ({
+  Config.map(({ clusterFailover, clusterHost, clusterPort, publicUrl, ...config }): HeraldConfigShape => ({
     ...config,
+    cluster: {
+      host: Option.getOrElse(clusterHost, () => config.host),
+      port: clusterPort,
+      failover: clusterFailover
+    },
     publicUrl: Option.match(publicUrl, {
       onNone: () => `http://${config.host}:${config.port}`,
       onSome: (url) => url.toString().replace(/\/+$/, "")

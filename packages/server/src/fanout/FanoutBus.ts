@@ -13,6 +13,11 @@ import { Context, Effect, Layer, type Scope } from "effect"
 export interface FanoutMessage {
   readonly userId: UserId
   readonly cursor: Cursor
+  /**
+   * The cursor of the user's in-app notification before this one (0 for none). A
+   * subscriber that has not seen it missed a frame and should catch up from its store.
+   */
+  readonly previous: Cursor
   /** The notification frame, JSON-encoded once for all sockets. */
   readonly frame: string
   /** When the publish was accepted (stored), in epoch milliseconds: the start of delivery latency. */

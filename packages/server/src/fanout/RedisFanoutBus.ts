@@ -36,6 +36,7 @@ export const fanoutChannel = (userId: UserId): string => `herald:u:${userId}`
 const WireMessage = Schema.fromJsonString(Schema.Struct({
   userId: UserId,
   cursor: Cursor,
+  previous: Cursor,
   frame: Schema.String,
   acceptedAt: Schema.Finite
 }))
@@ -47,6 +48,7 @@ const encodeWire = (message: FanoutMessage): string =>
   JSON.stringify({
     userId: message.userId,
     cursor: message.cursor,
+    previous: message.previous,
     frame: message.frame,
     acceptedAt: message.acceptedAt
   })

@@ -2,8 +2,9 @@
  * Handlers of the app-facing RPC group. `Notify` routes each user's items to
  * that user's mailbox entity; reads go straight to the repository.
  */
-import { AppRpcs, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
+import { AppRpcs, NotificationId, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
 import { Effect } from "effect"
+import { SecureRandom } from "effect/crypto"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
@@ -31,8 +32,15 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
       })
     )
 
+  // Ids are given here, once: if the node holding the user's mailbox dies mid-publish, the
+  // cluster resends the same message to the next owner, which recognises the ids.
   const publishFor = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
-    clusterErrors(userId, mailbox(userId).Publish({ items }))
+    clusterErrors(
+      userId,
+      mailbox(userId).Publish({
+        items: items.map((item) => ({ id: NotificationId.make(SecureRandom.uuidV7Unsafe()), item }))
+      })
+    )
 
   return AppRpcs.AppRpcs.of({
     Notify: Effect.fn("Rpc.Notify")(function*({ items }) {

@@ -6,7 +6,8 @@
  * Ordering without gaps or duplicates: a socket subscribes to the bus
  * *before* reading the database, buffers live frames while it replays, then
  * sends only buffered frames above the last replayed cursor. Every later
- * frame is checked against the last cursor sent.
+ * frame is checked against the last cursor sent, and against the previous
+ * cursor it names: a socket that missed one catches up from the store.
  *
  * Socket events are callbacks on the hot path, so per-frame work is plain
  * code; only authentication and catch-up (database reads) run as effects.
@@ -109,11 +110,16 @@ function make() {
 
     const deliver = (conn: Connection, message: FanoutMessage) => {
       if (conn.state === "live") {
-        if (message.cursor > conn.lastSent) {
-          conn.lastSent = message.cursor
-          send(conn, message.frame)
-          inAppDeliveryLatency.updateUnsafe(Date.now() - message.acceptedAt, context)
+        if (message.cursor <= conn.lastSent) return
+        if (message.previous > conn.lastSent) {
+          // A frame before this one never arrived: catch up from the store, which has both.
+          onGap(conn)
+          conn.buffer.push(message)
+          return
         }
+        conn.lastSent = message.cursor
+        send(conn, message.frame)
+        inAppDeliveryLatency.updateUnsafe(Date.now() - message.acceptedAt, context)
       } else if (conn.state === "syncing") {
         conn.buffer.push(message)
       }

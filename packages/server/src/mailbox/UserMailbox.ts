@@ -6,11 +6,22 @@
  *
  * Messages are volatile: the durable record is the notification row, written
  * before `Publish` replies, so a publish that returned success is never lost
- * and a retry with the same idempotency key stores nothing twice.
+ * and a retry with the same idempotency key stores nothing twice. When the
+ * node holding the entity dies mid-publish, effect/cluster sends the same
+ * message again to the shard's next owner; the gateway-assigned ids make that
+ * resend store nothing twice either, and its frames go out again.
+ *
+ * Each frame carries the cursor of the user's previous in-app notification,
+ * so a socket that missed a frame (a node died between storing and fanning
+ * out, or Redis dropped it) notices at the next one and catches up from the
+ * store. The entity keeps that cursor in memory and reloads it after any
+ * failed publish, when the store may hold rows it did not see commit.
  */
 import {
+  type Cursor,
   type Notification,
   type NotificationKind,
+  NotificationId,
   NotifyItem,
   NotifyResult,
   Preferences,
@@ -22,7 +33,7 @@ import {
 import { DateTime, Effect, Metric, Option, Schema } from "effect"
 import { Entity } from "effect/cluster"
 import { Rpc } from "effect/rpc"
-import { FanoutBus } from "../fanout/FanoutBus.ts"
+import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { Channels } from "../channels/Channels.ts"
 import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { nextFire } from "../digest/DigestTime.ts"
@@ -30,8 +41,11 @@ import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 
+/** An item with the id its gateway gave it: a resend after a node died is then recognised by id. */
+export const PublishEntry = Schema.Struct({ id: NotificationId, item: NotifyItem })
+
 export const Publish = Rpc.make("Publish", {
-  payload: { items: Schema.Array(NotifyItem) },
+  payload: { items: Schema.Array(PublishEntry) },
   success: Schema.Array(NotifyResult),
   error: StorageUnavailable
 })
@@ -51,6 +65,14 @@ export const UserMailbox = Entity.make("UserMailbox", [Publish, GetPreferences, 
 
 const encodeFrame = Schema.encodeSync(Socket.NotificationFrame)
 
+const fanoutMessage = (userId: UserId, notification: Notification, previous: Cursor, acceptedAt: number): FanoutMessage => ({
+  userId,
+  cursor: notification.cursor,
+  previous,
+  frame: notificationFrameText(notification),
+  acceptedAt
+})
+
 /** The JSON text of a notification frame, built once and written to every socket of the user. */
 export const notificationFrameText = (notification: Notification): string =>
   JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification })))
@@ -68,6 +90,12 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const emailOn = Option.isSome(channels.email)
     // The entity is the only writer of its user's preferences, so its copy is always current.
     let cached: Preferences | undefined
+    let lastInApp: Cursor | undefined
+    const previousInApp = Effect.suspend(() =>
+      lastInApp !== undefined
+        ? Effect.succeed(lastInApp)
+        : repo.latestInAppCursor(userId).pipe(Effect.tap((loaded) => Effect.sync(() => (lastInApp = loaded))))
+    )
     const currentPreferences = Effect.suspend(() =>
       cached !== undefined
         ? Effect.succeed(cached)
@@ -93,17 +121,32 @@ export const UserMailboxLayer = UserMailbox.toLayer(
         }
         const now = yield* DateTime.now
         const digestDueAt = () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, DateTime.toEpochMillis(now)))
-        const { deliveries, results, stored } = yield* repo.publish(userId, payload.items, route, digestDueAt)
+        const previous = yield* previousInApp
+        const { deliveries, results, resent, stored } = yield* repo.publish(userId, payload.items, route, digestDueAt).pipe(
+          Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
+        )
         const acceptedAt = Date.now()
         if (deliveries > 0) yield* worker.wake
-        yield* bus.publish(stored.filter((notification) => prefs.kinds[notification.kind].inApp).map((notification) => ({
-          userId,
-          cursor: notification.cursor,
-          frame: notificationFrameText(notification),
-          acceptedAt
-        })))
+        const frames: Array<FanoutMessage> = []
+        // A resent frame names itself as the previous one: sockets that lack it catch up from the store.
+        for (const notification of resent) {
+          if (prefs.kinds[notification.kind].inApp) {
+            frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt))
+          }
+        }
+        let last = previous
+        for (const notification of stored) {
+          if (prefs.kinds[notification.kind].inApp) {
+            frames.push(fanoutMessage(userId, notification, last, acceptedAt))
+            last = notification.cursor
+          }
+        }
+        lastInApp = last
+        yield* bus.publish(frames)
         yield* Metric.update(notificationsStored, stored.length)
-        if (results.length > stored.length) yield* Metric.update(duplicatesSuppressed, results.length - stored.length)
+        if (results.length > stored.length + resent.length) {
+          yield* Metric.update(duplicatesSuppressed, results.length - stored.length - resent.length)
+        }
         return results
       })
     })

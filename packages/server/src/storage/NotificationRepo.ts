@@ -14,7 +14,6 @@ import {
   type UserId
 } from "@herald/domain"
 import { Array as Arr, Context, DateTime, Effect, Layer, Result, Schema } from "effect"
-import { SecureRandom } from "effect/crypto"
 import { SqlClient, type SqlError } from "effect/sql"
 
 export interface Published {
@@ -22,8 +21,20 @@ export interface Published {
   readonly results: ReadonlyArray<NotifyResult>
   /** The notifications this call stored (not the deduplicated ones), in cursor order. */
   readonly stored: ReadonlyArray<Notification>
+  /**
+   * Items whose id was already stored: an earlier attempt of this same publish stored
+   * them and then lost its reply (its node died). They count as this call's own, and
+   * their frames may never have gone out, so the caller sends them again.
+   */
+  readonly resent: ReadonlyArray<Notification>
   /** How many push and email delivery rows were written with them. */
   readonly deliveries: number
+}
+
+/** An item to publish, with the id its gateway gave it so that a resent attempt is recognised. */
+export interface PublishItem {
+  readonly id: NotificationId
+  readonly item: NotifyItem
 }
 
 /** Where a notification of a kind goes, decided from the user's preferences and the channels configured. */
@@ -48,7 +59,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
    */
   publish(
     userId: UserId,
-    items: ReadonlyArray<NotifyItem>,
+    items: ReadonlyArray<PublishItem>,
     route: (kind: NotificationKind) => Route,
     /** When the user's next digest is due, asked only when an item goes to the digest (kept if one is already due). */
     digestDueAt: () => Date
@@ -56,6 +67,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
   /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
   latestCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
+  /** The cursor of the user's newest in-app notification, 0 when there is none. */
+  latestInAppCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
   /** Newest first. */
   inbox(query: InboxQuery): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
   unreadCount(userId: UserId): Effect.Effect<number, StorageUnavailable>
@@ -123,56 +136,102 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
         FROM inserted`
     }
 
-    const publish = Effect.fn("NotificationRepo.publish")(function*(
+    // Earlier rows of the user that share a key or an id with the items.
+    const lookup = (userId: UserId, keys: ReadonlyArray<string>, ids: ReadonlyArray<NotificationId>) =>
+      selectNotifications(sql`
+        SELECT ${columns} FROM notifications
+        WHERE user_id = ${userId} AND (
+          ${keys.length > 0 ? sql`idempotency_key IN ${sql.in(keys)}` : sql`false`}
+          OR ${ids.length > 0 ? sql`id IN ${sql.in(ids)}` : sql`false`})`)
+
+    const publishWith = Effect.fnUntraced(function*(
       userId: UserId,
-      items: ReadonlyArray<NotifyItem>,
+      items: ReadonlyArray<PublishItem>,
+      earlier: ReadonlyArray<Notification>,
       route: (kind: NotificationKind) => Route,
-      digestDueAt: () => Date
+      digestDueAt: () => Date,
+      now: DateTime.Utc
     ) {
-      const now = yield* DateTime.now
-      const keys = items.flatMap((item) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
-      const existing = new Map<string, { readonly id: NotificationId; readonly cursor: Cursor }>()
-      if (keys.length > 0) {
-        const found = yield* sql<{ readonly id: string; readonly cursor: number; readonly key: string }>`
-          SELECT id::text AS id, cursor::float8 AS cursor, idempotency_key AS key FROM notifications
-          WHERE user_id = ${userId} AND idempotency_key IN ${sql.in(keys)}`.pipe(Effect.mapError(unavailable))
-        for (const row of found) existing.set(row.key, { id: NotificationId.make(row.id), cursor: Cursor.make(row.cursor) })
-      }
-      // Each item is new (its index among the fresh ones), or a duplicate of a
-      // stored one, or of an earlier item of this same batch (by key).
-      const fresh: Array<NotifyItem> = []
+      const byId = new Map(earlier.map((n) => [n.id, n]))
+      const byKey = new Map(earlier.flatMap((n) => n.idempotencyKey === null ? [] : [[n.idempotencyKey, n] as const]))
+      // Each item is new (its index among the fresh ones), or stored by an earlier attempt
+      // of this publish (same id), or a duplicate of a stored one or of an earlier item of
+      // this same batch (same key).
+      const fresh: Array<PublishItem> = []
       const freshIndexByKey = new Map<string, number>()
-      const plan = items.map((item) => {
+      const plan = items.map(({ id, item }) => {
+        const resent = byId.get(id)
+        if (resent !== undefined) return { resent }
         const key = item.idempotencyKey
         if (key !== undefined) {
-          const earlier = existing.get(key)
-          if (earlier !== undefined) return { duplicateOf: earlier }
+          const stored = byKey.get(key)
+          if (stored !== undefined) return { duplicateOf: stored }
           const inBatch = freshIndexByKey.get(key)
           if (inBatch !== undefined) return { duplicateOfFresh: inBatch }
           freshIndexByKey.set(key, fresh.length)
         }
-        fresh.push(item)
+        fresh.push({ id, item })
         return { fresh: fresh.length - 1 }
       })
-      // Ids are made here and cursors assigned by the database; the rows are built with
-      // provisional cursors and renumbered from the statement's answer.
-      const provisional = fresh.map((item, index) => toNotification(userId, item, now, index + 1))
+      // Cursors are assigned by the database; the rows are built with provisional
+      // cursors and renumbered from the statement's answer.
+      const provisional = fresh.map((entry, index) => toNotification(userId, entry, now, index + 1))
       let stored: ReadonlyArray<Notification> = []
       let deliveries = 0
       if (Arr.isReadonlyArrayNonEmpty(provisional)) {
-        const [answer] = yield* insertFresh(userId, provisional, route, digestDueAt).pipe(Effect.mapError(unavailable))
+        const [answer] = yield* insertFresh(userId, provisional, route, digestDueAt)
         const first = answer?.first ?? 1
         deliveries = answer?.deliveries ?? 0
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
       }
+      const resent: Array<Notification> = []
       const results = Arr.filterMap(plan, (step) => {
-        if ("duplicateOf" in step) return Result.succeed(new NotifyResult({ ...step.duplicateOf, userId, deduplicated: true }))
+        if ("resent" in step) {
+          resent.push(step.resent)
+          return Result.succeed(new NotifyResult({ id: step.resent.id, cursor: step.resent.cursor, userId, deduplicated: false }))
+        }
+        if ("duplicateOf" in step) {
+          const { cursor, id } = step.duplicateOf
+          return Result.succeed(new NotifyResult({ id, cursor, userId, deduplicated: true }))
+        }
         const own = stored["fresh" in step ? step.fresh : step.duplicateOfFresh]
         return own === undefined
           ? Result.failVoid
           : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
       })
-      return { results, stored, deliveries }
+      return { results, stored, deliveries, resent }
+    })
+
+    const publish = Effect.fn("NotificationRepo.publish")(function*(
+      userId: UserId,
+      items: ReadonlyArray<PublishItem>,
+      route: (kind: NotificationKind) => Route,
+      digestDueAt: () => Date
+    ) {
+      const now = yield* DateTime.now
+      const keys = items.flatMap(({ item }) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
+      const ids = items.map(({ id }) => id)
+      // Keys are looked up first (duplicates by key are common); ids only when the insert
+      // collides with one, which happens only when a publish is resent after its node died.
+      const earlier = keys.length > 0 ? yield* lookup(userId, keys, ids) : []
+      return yield* publishWith(userId, items, earlier, route, digestDueAt, now).pipe(
+        Effect.catchIf(
+          (error) => keys.length === 0 && isUniqueViolation(error),
+          () =>
+            lookup(userId, keys, ids).pipe(
+              Effect.flatMap((found) => publishWith(userId, items, found, route, digestDueAt, now))
+            )
+        ),
+        Effect.mapError(unavailable)
+      )
+    })
+
+    const latestInAppCursor = Effect.fn("NotificationRepo.latestInAppCursor")(function*(userId: UserId) {
+      const rows = yield* sql<{ readonly last: number | null }>`
+        SELECT max(cursor)::float8 AS last FROM notifications WHERE user_id = ${userId} AND in_app`.pipe(
+        Effect.mapError(unavailable)
+      )
+      return Cursor.make(rows[0]?.last ?? 0)
     })
 
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
@@ -206,6 +265,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       publish,
       pageAfter,
       latestCursor,
+      latestInAppCursor,
       inbox,
       unreadCount: Effect.fn("NotificationRepo.unreadCount")((userId: UserId) =>
         count(sql`SELECT count(*)::float8 AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`)
@@ -234,9 +294,9 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
   }))
 }
 
-const toNotification = (userId: UserId, item: NotifyItem, now: DateTime.Utc, cursor: number) =>
+const toNotification = (userId: UserId, { id, item }: PublishItem, now: DateTime.Utc, cursor: number) =>
   new Notification({
-    id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
+    id,
     userId,
     cursor: Cursor.make(cursor),
     kind: item.kind,
@@ -248,6 +308,11 @@ const toNotification = (userId: UserId, item: NotifyItem, now: DateTime.Utc, cur
     createdAt: now,
     readAt: null
   })
+
+// PostgreSQL's unique_violation: the whole statement was rolled back.
+const isUniqueViolation = (error: SqlError.SqlError | StorageUnavailable): boolean =>
+  error._tag === "SqlError" && typeof error.cause === "object" && error.cause !== null && "code" in error.cause &&
+  error.cause.code === "23505"
 
 const unavailable = (cause: SqlError.SqlError | Schema.SchemaError | StorageUnavailable): StorageUnavailable =>
   cause._tag === "StorageUnavailable" ? cause : new StorageUnavailable({
