@@ -7,8 +7,7 @@
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { createConnection } from "node:net"
+import { startRedisOn as startRedis } from "../support/PrivateRedis.ts"
 import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { apiKey, freePort, testServer } from "../support/TestServer.ts"
@@ -17,31 +16,6 @@ const titleOf = (frame: ServerFrame) => {
   const notification = frame["notification"]
   return typeof notification === "object" && notification !== null && "title" in notification ? String(notification.title) : frame.type
 }
-
-const accepting = (port: number) =>
-  Effect.promise(() =>
-    new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: "127.0.0.1" })
-      socket.once("connect", () => (socket.destroy(), resolve(true)))
-      socket.once("error", () => resolve(false))
-    })
-  )
-
-/** A redis-server on `port` that keeps nothing; stopped with the scope (or by `stop`). */
-const startRedis = (port: number) =>
-  Effect.gen(function*() {
-    const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: "ignore"
-    })
-    const stop = Effect.callback<void>((resume) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-      child.once("exit", () => resume(Effect.void))
-      child.kill("SIGTERM")
-    })
-    yield* Effect.addFinalizer(() => stop)
-    for (let i = 0; i < 100 && !(yield* accepting(port)); i++) yield* Effect.sleep("50 millis")
-    return { stop }
-  })
 
 it.live("a Redis restart loses no frame: the socket catches up on what it missed, then goes live again", () =>
   Effect.gen(function*() {

@@ -32,6 +32,7 @@ export interface TestServerOptions {
   readonly retryBase?: Duration.Input
   readonly deliveryPoll?: Duration.Input
   readonly deliveryLease?: Duration.Input
+  readonly publishTimeout?: Duration.Input
   /** The out-of-app channels; by default as the environment configures them (off in tests). */
   readonly channels?: Parameters<typeof ServerLayer>[1]
 }
@@ -58,6 +59,7 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     deliveryPoll: Duration.fromInputUnsafe(options.deliveryPoll ?? "1 second"),
     deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes"),
     publicUrl: "http://herald.test",
+    publishTimeout: Duration.fromInputUnsafe(options.publishTimeout ?? "5 seconds"),
     cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })
 

@@ -28,8 +28,12 @@ export type SocketState = "connecting" | "open" | "reconnecting" | "closed"
 
 /** What `NotificationSocket.make` needs; only `url` and `token` are required. */
 export interface NotificationSocketOptions {
-  /** The socket endpoint, `ws://host:port/ws` or `wss://…`. Never put the token in it. */
-  readonly url: string
+  /**
+   * The socket endpoint, `ws://host:port/ws` or `wss://…`, or several nodes' endpoints: after a
+   * connection ends, the next one dials the next endpoint in turn, so a client of a node that
+   * died resumes on another. Never put the token in it.
+   */
+  readonly url: string | readonly [string, ...Array<string>]
   /**
    * A client token, or an effect that fetches a fresh one; the effect runs before every (re)connect,
    * and when it fails (the app's backend is down, say) the socket backs off and tries again.
@@ -62,10 +66,12 @@ export interface NotificationSocket {
 const PositiveMs = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 
 // The CLI passes user input straight through, so the plain-data options are decoded, not trusted.
+const SocketUrl = Schema.String.pipe(
+  Schema.check(Schema.isPattern(/^wss?:\/\/[^\s/?#]+[^\s]*$/, { message: "Expected a ws:// or wss:// URL" }))
+)
+
 const Settings = Schema.Struct({
-  url: Schema.String.pipe(
-    Schema.check(Schema.isPattern(/^wss?:\/\/[^\s/?#]+[^\s]*$/, { message: "Expected a ws:// or wss:// URL" }))
-  ),
+  url: Schema.Union([SocketUrl, Schema.NonEmptyArray(SocketUrl)]),
   token: Schema.optional(Socket.AuthFrame.fields.token),
   resumeFrom: Schema.optional(Cursor),
   ack: Schema.optional(Schema.Boolean),
@@ -106,9 +112,10 @@ const make = Effect.fn("NotificationSocket.make")(function*(
   const scope = yield* Effect.scope
   const queue = yield* Queue.unbounded<Notification, SocketFatalError | Cause.Done>()
   const stateRef = yield* SubscriptionRef.make<SocketState>("connecting")
-  const transport = yield* Transport.makeWebSocket(settings.url).pipe(
-    Effect.provide(Transport.layerWebSocketConstructorGlobal)
-  )
+  const urls = typeof settings.url === "string" ? [settings.url] : settings.url
+  const transports = yield* Effect.forEach(urls, (url) =>
+    Transport.makeWebSocket(url).pipe(Effect.provide(Transport.layerWebSocketConstructorGlobal)))
+  let connections = 0
 
   const seen = makeRecentIds(rememberedIds)
   let lastCursor: Cursor | undefined = settings.resumeFrom
@@ -175,6 +182,8 @@ const make = Effect.fn("NotificationSocket.make")(function*(
   // One connection, from dialling to its end; succeeds with the close code that ended it.
   const connection = (token: string) =>
     Effect.gen(function*() {
+      const transport = transports[connections++ % transports.length] ?? transports[0]
+      if (transport === undefined) return yield* Effect.die("NotificationSocket has no endpoint")
       const pull = yield* Transport.readerString(transport)
       const writer = yield* transport.writer
       const write = (frame: Socket.ClientFrame) => encodeFrame(frame).pipe(Effect.orDie, Effect.flatMap(writer.write))

@@ -29,6 +29,8 @@ export interface HeraldConfigShape {
   readonly deliveryLease: Duration.Duration
   /** The server's address as users reach it, for links in emails; default `http://HOST:PORT`. */
   readonly publicUrl: string
+  /** How long `Notify` waits for the user's mailbox before failing with a retryable error. */
+  readonly publishTimeout: Duration.Duration
   /** How this node joins a cluster; used only with `DATABASE_URL` and `REDIS_URL` both set. */
   readonly cluster: ClusterSettings
 }
@@ -62,6 +64,7 @@ const baseConfig = Config.all({
   deliveryPoll: Config.Duration("HERALD_DELIVERY_POLL").pipe(Config.withDefault(Duration.seconds(1))),
   deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
   publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL")),
+  publishTimeout: Config.Duration("HERALD_PUBLISH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   clusterHost: Config.option(Config.NonEmptyString("HERALD_CLUSTER_HOST")),
   clusterPort: Config.Port("HERALD_CLUSTER_PORT").pipe(Config.withDefault(34431)),
   clusterFailover: Config.Duration("HERALD_CLUSTER_FAILOVER").pipe(Config.withDefault(Duration.seconds(10)))

@@ -3,9 +3,10 @@
  * that user's mailbox entity; reads go straight to the repository.
  */
 import { AppRpcs, NotificationId, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { SecureRandom } from "effect/crypto"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
@@ -21,6 +22,7 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
   const tokens = yield* ClientTokens
   const devices = yield* DeviceRepo
   const mailbox = yield* UserMailbox.client
+  const config = yield* HeraldConfig
 
   const clusterErrors = <A>(userId: UserId, effect: Effect.Effect<A, StorageUnavailable | ClusterError>) =>
     effect.pipe(
@@ -34,11 +36,25 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
 
   // Ids are given here, once: if the node holding the user's mailbox dies mid-publish, the
   // cluster resends the same message to the next owner, which recognises the ids.
+  // The timeout bounds what the caller waits while the database is away or the user's shard
+  // has no live owner yet; the cluster would otherwise retry until it has one.
   const publishFor = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
     clusterErrors(
       userId,
       mailbox(userId).Publish({
         items: items.map((item) => ({ id: NotificationId.make(SecureRandom.uuidV7Unsafe()), item }))
+      })
+    ).pipe(
+      Effect.timeoutOrElse({
+        duration: config.publishTimeout,
+        orElse: () =>
+          Effect.fail(
+            new StorageUnavailable({
+              message: `no answer from ${userId}'s mailbox within ${Duration.format(config.publishTimeout)} ` +
+                "(database unreachable or the user's node failing over); retry with the same idempotency key",
+              retryable: true
+            })
+          )
       })
     )
 

@@ -32,7 +32,8 @@ export const MigrationsLayer = Layer.effectDiscard(
   )
 )
 
-const poolOptions = { applicationName: "herald", maxConnections: 20 } as const
+// A database that stops answering fails new connections within seconds rather than hanging callers.
+const poolOptions = { applicationName: "herald", maxConnections: 20, connectTimeout: "3 seconds" } as const
 
 const pool = (options: PgClient.PgPoolConfig) =>
   PgClient.layerFrom(

