@@ -2,7 +2,8 @@
  * Runs `node packages/server/src/bin.ts` as a child process, so the server
  * gets its own event loop and CPU time apart from the load generator. Its
  * stdout and stderr go to files in a temp directory (kept for inspection);
- * `stop` sends SIGINT, which drains the server the way Ctrl-C would.
+ * `stop` sends SIGINT, which drains the server the way Ctrl-C would, and
+ * `kill` sends any signal (a cluster benchmark's `kill -9`).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, openSync, readFileSync, closeSync } from "node:fs"
@@ -20,6 +21,12 @@ export interface ServerProcessOptions {
   readonly tokenSecret: string
   /** How long `/readyz` may take to answer 200. */
   readonly readyTimeoutMs?: number
+  /** The HTTP port; a free one when unset. Cluster nodes are given theirs up front. */
+  readonly port?: number
+  /** More environment on top of the above (`REDIS_URL`, `HERALD_CLUSTER_PORT`, …). */
+  readonly env?: Readonly<Record<string, string>>
+  /** Names the log directory, to tell several servers' logs apart. */
+  readonly label?: string
 }
 
 export interface ServerExit {
@@ -45,6 +52,8 @@ export interface ServerProcess {
   exited(): ServerExit | null
   /** SIGINT, then waits up to `timeoutMs` before SIGKILL. */
   stop(timeoutMs?: number): Promise<ServerExit>
+  /** Sends `signal` at once (no drain) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<ServerExit>
 }
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
@@ -69,8 +78,8 @@ const procKb = (pid: number, field: string): number | undefined => {
 }
 
 export const startServer = async (options: ServerProcessOptions): Promise<ServerProcess> => {
-  const port = await Effect.runPromise(freePort)
-  const logDir = mkdtempSync(join(tmpdir(), "herald-bench-"))
+  const port = options.port ?? await Effect.runPromise(freePort)
+  const logDir = mkdtempSync(join(tmpdir(), `herald-bench-${options.label === undefined ? "" : `${options.label}-`}`))
   const stdoutFile = join(logDir, "server.stdout.log")
   const stderrFile = join(logDir, "server.stderr.log")
   const stdoutFd = openSync(stdoutFile, "w")
@@ -85,7 +94,8 @@ export const startServer = async (options: ServerProcessOptions): Promise<Server
       HERALD_DATA_DIR: join(logDir, "data"),
       HERALD_API_KEY: options.apiKey,
       HERALD_ADMIN_KEY: options.adminKey,
-      HERALD_TOKEN_SECRET: options.tokenSecret
+      HERALD_TOKEN_SECRET: options.tokenSecret,
+      ...options.env
     },
     stdio: ["ignore", stdoutFd, stderrFd]
   })
@@ -144,6 +154,10 @@ export const startServer = async (options: ServerProcessOptions): Promise<Server
       const result = await exitedPromise
       clearTimeout(timer)
       return result
+    },
+    kill: (signal) => {
+      if (state.exit === null) child.kill(signal)
+      return exitedPromise
     }
   }
 

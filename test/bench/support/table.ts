@@ -3,7 +3,7 @@
  */
 import type { Summary } from "./stats.ts"
 
-type Latency = Summary | { readonly count: 0 }
+export type Latency = Summary | { readonly count: 0 }
 
 export interface TableInput {
   readonly config: { readonly sockets: number; readonly notifications: number; readonly ratePerSecond: number }
@@ -26,10 +26,10 @@ export interface TableInput {
   readonly server: { readonly rssMb: number | null; readonly peakRssMb: number | null; readonly logErrors: number }
 }
 
-const cells = (s: Latency): Array<string> =>
+export const cells = (s: Latency): Array<string> =>
   "p50" in s ? [s.p50, s.p95, s.p99, s.max].map((v) => v.toFixed(1)) : ["-", "-", "-", "-"]
 
-const row = (label: string, values: ReadonlyArray<string>) =>
+export const row = (label: string, values: ReadonlyArray<string>) =>
   `  ${label.padEnd(22)}${values.map((v) => v.padStart(10)).join("")}\n`
 
 export const table = (r: TableInput): string =>

@@ -38,9 +38,15 @@ import { type ClusterSettings, HeraldConfig } from "../config/HeraldConfig.ts"
 export const isClustered = (config: HeraldConfig["Service"]): boolean =>
   Option.isSome(config.databaseUrl) && Option.isSome(config.redisUrl)
 
-// Local messages skip the serialization round trip effect would otherwise simulate;
-// payloads are schema-decoded at the gateway already.
-const common = { simulateRemoteSerialization: false } as const
+const common: Partial<ShardingConfig.ShardingConfig["Service"]> = {
+  // Local messages skip the serialization round trip effect would otherwise simulate;
+  // payloads are schema-decoded at the gateway already.
+  simulateRemoteSerialization: false,
+  // A mailbox is small (cached preferences, one cursor) and lingers for minutes after its
+  // user's last publish; effect's default of 10,000 resident entities would refuse
+  // publishes for new users on a busy node rather than save memory that matters.
+  maxResidentEntities: 200_000
+}
 
 type ShardingLayer = Layer.Layer<Sharding.Sharding | MessageStorage.MessageStorage, ConfigurationError, SqlClient.SqlClient>
 
