@@ -56,6 +56,20 @@ it.live("kill -9 of a node under load: its shards move, its sockets resume elsew
     const receivers = yield* Effect.forEach(ids, (userId, i) => openReceiver(clients[0]!, nodes, userId, i % 3))
     const victim = nodes[1]!
     let killedAt = 0
+    // Every shard is an advisory lock held by its runner's session; after the kill the
+    // survivors must hold all of them again.
+    const shardLocks = query<{ n: number }>(
+      database.url,
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`
+    ).pipe(Effect.map((rows) => rows[0]?.n ?? 0))
+    const allShards = yield* eventually(shardLocks, (n) => n >= 300, { times: 100, every: "100 millis" })
+    let movedAfterMs = -1
+    const watchShards = Effect.gen(function*() {
+      while ((yield* shardLocks) >= allShards) yield* Effect.sleep("50 millis")
+      while ((yield* shardLocks) < allShards) yield* Effect.sleep("50 millis")
+      movedAfterMs = Date.now() - killedAt
+    })
     const accepted = yield* runLoad({
       clients,
       users: ids,
@@ -67,7 +81,7 @@ it.live("kill -9 of a node under load: its shards move, its sockets resume elsew
         sequence === 200
           ? Effect.suspend(() => {
             killedAt = Date.now()
-            return victim.kill
+            return Effect.andThen(victim.kill, watchShards)
           })
           : undefined
     })
@@ -78,11 +92,12 @@ it.live("kill -9 of a node under load: its shards move, its sockets resume elsew
       retried: accepted.filter((a) => a.attempts > 1).length,
       slowestPublishMs: Math.max(...accepted.map((a) => a.millis)),
       slowAfterKill: afterKill.length,
-      killedAt,
+      shardsMovedAfterMs: movedAfterMs,
       socketsReconnected: receivers.filter((r) => r.reconnects() > 0).length
     })
     assert.deepStrictEqual(result, { missing: [], duplicated: [], unexpected: [] })
     assert.strictEqual(accepted.length, 600)
+    assert.isAbove(movedAfterMs, 0, "the killed node's shards were taken by the others")
     // A third of the sockets were on the killed node and had to resume on another.
     assert.isAtLeast(receivers.filter((r) => r.reconnects() > 0).length, 8)
     const stored = yield* query<{ n: number }>(database.url, "SELECT count(*)::int AS n FROM notifications")

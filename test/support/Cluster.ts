@@ -31,7 +31,7 @@ export interface ClusterOptions {
   readonly nodes: number
   readonly databaseUrl: string
   readonly redisUrl: string
-  /** `HERALD_CLUSTER_FAILOVER` (default 4 seconds, so failures resolve quickly in tests). */
+  /** `HERALD_CLUSTER_FAILOVER` (default 5 seconds, the shortest allowed, so failures resolve quickly in tests). */
   readonly failover?: string
   readonly env?: Readonly<Record<string, string>>
 }
@@ -48,7 +48,7 @@ export const startCluster = (options: ClusterOptions): Effect.Effect<ReadonlyArr
         HERALD_HOST: "127.0.0.1",
         HERALD_PORT: String(port),
         HERALD_CLUSTER_PORT: String(clusterPort),
-        HERALD_CLUSTER_FAILOVER: options.failover ?? "4 seconds",
+        HERALD_CLUSTER_FAILOVER: options.failover ?? "5 seconds",
         HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), `herald-node${index}-`)),
         HERALD_API_KEY: apiKey,
         HERALD_ADMIN_KEY: adminKey,

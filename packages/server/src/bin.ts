@@ -10,7 +10,8 @@ import { HeraldConfig } from "./config/HeraldConfig.ts"
 import { ServerLayer } from "./Main.ts"
 
 Layer.launch(ServerLayer(HeraldConfig.layer)).pipe(
-  Effect.catchTag("ConfigurationError", (error) => Effect.logError(`cannot start: ${error.message}`).pipe(Effect.andThen(Effect.fail(error)))),
+  Effect.catchTag(["ConfigurationError", "ConfigError"], (error) =>
+    Effect.logError(`cannot start: ${error.message}`).pipe(Effect.andThen(Effect.fail(error)))),
   NodeRuntime.runMain({
     disableErrorReporting: true,
     // SIGINT or SIGTERM ends in an orderly shutdown, which is a success for a supervisor.

@@ -58,6 +58,8 @@ const single: ShardingLayer = Sharding.layer.pipe(
   Layer.provide(NodeCrypto.layerDigest)
 )
 
+const RefreshMillis = 1_000
+
 const shardingSettings = (cluster: ClusterSettings): Partial<ShardingConfig.ShardingConfig["Service"]> => {
   const failover = Duration.toMillis(cluster.failover)
   return {
@@ -65,12 +67,13 @@ const shardingSettings = (cluster: ClusterSettings): Partial<ShardingConfig.Shar
     runnerAddress: Option.some(RunnerAddress.make(cluster.host, cluster.port)),
     // Listen on every interface of the advertised port, so HERALD_CLUSTER_HOST may be a name.
     runnerListenAddress: Option.some(RunnerAddress.make("0.0.0.0", cluster.port)),
-    // A killed runner's PostgreSQL session (and so its shard locks) ends at once; the others
-    // notice by failed pings (health check) or by its heartbeat going stale (lock expiration).
-    shardLockExpiration: Duration.millis(failover),
-    shardLockRefreshInterval: Duration.millis(Math.max(500, Math.floor(failover / 4))),
-    runnerHealthCheckInterval: Duration.millis(Math.max(500, Math.floor(failover / 5))),
-    refreshAssignmentsInterval: Duration.seconds(1),
+    // A dead runner is noticed by failed pings (the health check, a singleton that may itself
+    // have been on the dead runner) or by its heartbeat going stale (lock expiration); the
+    // others then take its shards at their next assignment refresh, one second later at most.
+    shardLockExpiration: Duration.millis(failover - RefreshMillis - 500),
+    shardLockRefreshInterval: Duration.millis(Math.floor((failover - RefreshMillis - 500) / 4)),
+    runnerHealthCheckInterval: Duration.millis(Math.floor(failover / 5)),
+    refreshAssignmentsInterval: Duration.millis(RefreshMillis),
     entityTerminationTimeout: Duration.seconds(5)
   }
 }

@@ -67,7 +67,16 @@ const baseConfig = Config.all({
   publishTimeout: Config.Duration("HERALD_PUBLISH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   clusterHost: Config.option(Config.NonEmptyString("HERALD_CLUSTER_HOST")),
   clusterPort: Config.Port("HERALD_CLUSTER_PORT").pipe(Config.withDefault(34431)),
-  clusterFailover: Config.Duration("HERALD_CLUSTER_FAILOVER").pipe(Config.withDefault(Duration.seconds(10)))
+  // Noticing a dead node takes about 3.5 s (failed pings are retried for 2.5 s, assignments
+  // refresh every second), so a shorter failover could not be kept.
+  clusterFailover: Config.schema(
+    Schema.DurationFromString.pipe(
+      Schema.check(Schema.makeFilter((duration) =>
+        Duration.isGreaterThanOrEqualTo(duration, Duration.seconds(5)) || "must be at least 5 seconds"
+      ))
+    ),
+    "HERALD_CLUSTER_FAILOVER"
+  ).pipe(Config.withDefault(Duration.seconds(10)))
 })
 
 export const heraldConfig = baseConfig.pipe(
