@@ -63,12 +63,18 @@ it.live("kill -9 of a node under load: its shards move, its sockets resume elsew
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`
     ).pipe(Effect.map((rows) => rows[0]?.n ?? 0))
-    const allShards = yield* eventually(shardLocks, (n) => n >= 300, { times: 100, every: "100 millis" })
+    const AllShards = 300 // effect/cluster's shards per group; one group
+    yield* eventually(shardLocks, (n) => n >= AllShards, { times: 100, every: "100 millis" })
     let movedAfterMs = -1
     const watchShards = Effect.gen(function*() {
-      while ((yield* shardLocks) >= allShards) yield* Effect.sleep("50 millis")
-      while ((yield* shardLocks) < allShards) yield* Effect.sleep("50 millis")
-      movedAfterMs = Date.now() - killedAt
+      for (let i = 0; i < 600 && (yield* shardLocks) >= AllShards; i++) yield* Effect.sleep("50 millis")
+      for (let i = 0; i < 600; i++) {
+        if ((yield* shardLocks) >= AllShards) {
+          movedAfterMs = Date.now() - killedAt
+          return
+        }
+        yield* Effect.sleep("50 millis")
+      }
     })
     const accepted = yield* runLoad({
       clients,
