@@ -3,6 +3,7 @@
  * database, with fixed keys, and stops it when the scope closes.
  */
 import { DigestScheduler, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
+import type { GuardSettings } from "@herald/server/config/HeraldConfig"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -33,6 +34,10 @@ export interface TestServerOptions {
   readonly deliveryPoll?: Duration.Input
   readonly deliveryLease?: Duration.Input
   readonly publishTimeout?: Duration.Input
+  /** The rollout guard's settings, over the defaults (window 5 minutes, 100 samples, 1 %, 2 s). */
+  readonly guard?: Partial<GuardSettings>
+  /** `HERALD_FLAG_PROVIDER`: a module whose default export is an OpenFeature provider. */
+  readonly flagProvider?: string
   /** The out-of-app channels; by default as the environment configures them (off in tests). */
   readonly channels?: Parameters<typeof ServerLayer>[1]
 }
@@ -60,6 +65,18 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     deliveryLease: Duration.fromInputUnsafe(options.deliveryLease ?? "2 minutes"),
     publicUrl: "http://herald.test",
     publishTimeout: Duration.fromInputUnsafe(options.publishTimeout ?? "5 seconds"),
+    flagProvider: Option.fromUndefinedOr(options.flagProvider),
+    guard: {
+      enabled: true,
+      window: Duration.minutes(5),
+      minSamples: 100,
+      maxSocketErrorRate: 0.01,
+      maxDeliveryP95: Duration.seconds(2),
+      exitErrorRateIncrease: 0.001,
+      exitDeliveryP95: Duration.millis(500),
+      exitReconnectRate: 0.02,
+      ...options.guard
+    },
     cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })
 

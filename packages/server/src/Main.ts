@@ -32,6 +32,9 @@ import { DigestRepo } from "./storage/DigestRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
+import { RolloutRepo } from "./storage/RolloutRepo.ts"
+import { RolloutFlag } from "./rollout/RolloutFlag.ts"
+import { RolloutGuard } from "./rollout/RolloutGuard.ts"
 
 /** Redis when `REDIS_URL` is set (frames reach sockets on every node), in-process otherwise. */
 const FanoutLayer = Layer.unwrap(
@@ -48,6 +51,7 @@ const Core = Layer.mergeAll(
   DeviceRepo.layer,
   DeliveryRepo.layer,
   DigestRepo.layer,
+  RolloutRepo.layer,
   FanoutLayer,
   ClientTokens.layer,
   Unsubscribe.layer,
@@ -113,6 +117,8 @@ export const ServerLayer = (
       RpcSerialization.layerJson
     )),
     Layer.provideMerge(Layer.mergeAll(DeliveryWorker.layer, DigestScheduler.layer)),
+    Layer.provideMerge(RolloutGuard.layer),
+    Layer.provideMerge(RolloutFlag.layer),
     Layer.provideMerge(channels),
     Layer.provideMerge(Core),
     Layer.provide(NodeServices.layer),

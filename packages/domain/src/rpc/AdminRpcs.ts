@@ -7,6 +7,7 @@ import { Rpc, RpcGroup } from "effect/rpc"
 import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
 import { NotificationId, UserId } from "../Ids.ts"
 import { Notification, NotificationKind } from "../Notification.ts"
+import { Actor, Percentage, RolloutChange, RolloutState, RolloutStatus } from "../Rollout.ts"
 
 export const DeliveryChannel = Schema.Literals(["push", "email"])
 
@@ -59,4 +60,43 @@ export const SendDigestNow = Rpc.make("SendDigestNow", {
   error: Schema.Union([InvalidRequest, StorageUnavailable])
 })
 
-export class AdminRpcs extends RpcGroup.make(ListDeadLetters, PreviewDigest, SendDigestNow) {}
+/** The rollout flag, users in, and the guard's triggers and exit criteria with live values. */
+export const GetRollout = Rpc.make("GetRollout", {
+  success: RolloutStatus,
+  error: StorageUnavailable
+})
+
+const change = { actor: Actor, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500)))) }
+
+/**
+ * Changes the rollout flag and audits it; answers the state after. `set` takes a
+ * percentage; `allow`/`deny` (and `unallow`/`undeny`) take a user. Every node
+ * applies it within a second.
+ */
+export const ChangeRollout = Rpc.make("ChangeRollout", {
+  payload: Schema.Union([
+    Schema.Struct({ action: Schema.Literal("set"), percentage: Percentage, ...change }),
+    Schema.Struct({ action: Schema.Literals(["kill", "resume"]), ...change }),
+    Schema.Struct({ action: Schema.Literals(["allow", "unallow", "deny", "undeny"]), userId: UserId, ...change })
+  ]),
+  success: RolloutState,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+/** Audited changes, newest first. */
+export const RolloutHistory = Rpc.make("RolloutHistory", {
+  payload: {
+    limit: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))))
+  },
+  success: Schema.Struct({ items: Schema.Array(RolloutChange) }),
+  error: StorageUnavailable
+})
+
+export class AdminRpcs extends RpcGroup.make(
+  ListDeadLetters,
+  PreviewDigest,
+  SendDigestNow,
+  GetRollout,
+  ChangeRollout,
+  RolloutHistory
+) {}

@@ -13,6 +13,7 @@ import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { type ClaimedDelivery, DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
+import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { Channels, type SendOutcome } from "./Channels.ts"
 
 const ClaimBatch = 100
@@ -28,6 +29,7 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
     const rows = yield* DeliveryRepo
     const devices = yield* DeviceRepo
     const channels = yield* Channels
+    const guard = yield* RolloutGuard
     const wakeups = yield* Queue.sliding<void>(1)
     const breaker = yield* CircuitBreaker.make({
       tripPolicy: CircuitBreaker.consecutive(5),
@@ -38,8 +40,14 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
 
     const record = Effect.fnUntraced(function*(row: ClaimedDelivery, outcome: SendOutcome) {
       switch (outcome._tag) {
-        case "Sent":
-          return yield* rows.markSent(row.id, outcome.providerId)
+        case "Sent": {
+          const sends = yield* rows.markSent(row.id, outcome.providerId)
+          if (sends > 1) {
+            if (row.channel === "push") guard.window.duplicatePush()
+            yield* Effect.logError("a delivery was sent more than once", { deliveryId: row.id, channel: row.channel, sends })
+          }
+          return
+        }
         case "Retry":
           return yield* rows.markFailed(row.id, outcome.reason, outcome.retryAfter ?? retryDelay(config, row.attempts), config.maxAttempts)
         case "Fail":

@@ -31,8 +31,27 @@ export interface HeraldConfigShape {
   readonly publicUrl: string
   /** How long `Notify` waits for the user's mailbox before failing with a retryable error. */
   readonly publishTimeout: Duration.Duration
+  /** A module whose default export is the OpenFeature provider of the rollout flag; `None`: Herald's own. */
+  readonly flagProvider: Option.Option<string>
+  readonly guard: GuardSettings
   /** How this node joins a cluster; used only with `DATABASE_URL` and `REDIS_URL` both set. */
   readonly cluster: ClusterSettings
+}
+
+/** The rollout guard's window and thresholds (the rollback triggers and exit criteria). */
+export interface GuardSettings {
+  readonly enabled: boolean
+  readonly window: Duration.Duration
+  /** Fewer samples than this in the window leave a rate or percentile undecided. */
+  readonly minSamples: number
+  /** Trigger: socket error rate above this fraction. */
+  readonly maxSocketErrorRate: number
+  /** Trigger: in-app delivery p95 above this. */
+  readonly maxDeliveryP95: Duration.Duration
+  /** Exit criteria. */
+  readonly exitErrorRateIncrease: number
+  readonly exitDeliveryP95: Duration.Duration
+  readonly exitReconnectRate: number
 }
 
 export interface ClusterSettings {
@@ -43,6 +62,8 @@ export interface ClusterSettings {
   /** How long a node may be silent before its shards move to the others. */
   readonly failover: Duration.Duration
 }
+
+const Fraction = Schema.NumberFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
 const baseConfig = Config.all({
   port: Config.Port("HERALD_PORT").pipe(Config.withDefault(8080)),
@@ -65,6 +86,15 @@ const baseConfig = Config.all({
   deliveryLease: Config.Duration("HERALD_DELIVERY_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
   publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL")),
   publishTimeout: Config.Duration("HERALD_PUBLISH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+  flagProvider: Config.option(Config.NonEmptyString("HERALD_FLAG_PROVIDER")),
+  guardEnabled: Config.Boolean("HERALD_GUARD").pipe(Config.withDefault(true)),
+  guardWindow: Config.Duration("HERALD_GUARD_WINDOW").pipe(Config.withDefault(Duration.minutes(5))),
+  guardMinSamples: Config.schema(
+    Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))),
+    "HERALD_GUARD_MIN_SAMPLES"
+  ).pipe(Config.withDefault(100)),
+  guardMaxSocketErrorRate: Config.schema(Fraction, "HERALD_GUARD_MAX_SOCKET_ERROR_RATE").pipe(Config.withDefault(0.01)),
+  guardMaxDeliveryP95: Config.Duration("HERALD_GUARD_MAX_DELIVERY_P95").pipe(Config.withDefault(Duration.seconds(2))),
   clusterHost: Config.option(Config.NonEmptyString("HERALD_CLUSTER_HOST")),
   clusterPort: Config.Port("HERALD_CLUSTER_PORT").pipe(Config.withDefault(34431)),
   // Noticing a dead node takes about 3.5 s (failed pings are retried for 2.5 s, assignments
@@ -80,8 +110,30 @@ const baseConfig = Config.all({
 })
 
 export const heraldConfig = baseConfig.pipe(
-  Config.map(({ clusterFailover, clusterHost, clusterPort, publicUrl, ...config }): HeraldConfigShape => ({
+  Config.map(({
+    clusterFailover,
+    clusterHost,
+    clusterPort,
+    guardEnabled,
+    guardMaxDeliveryP95,
+    guardMaxSocketErrorRate,
+    guardMinSamples,
+    guardWindow,
+    publicUrl,
+    ...config
+  }): HeraldConfigShape => ({
     ...config,
+    guard: {
+      enabled: guardEnabled,
+      window: guardWindow,
+      minSamples: guardMinSamples,
+      maxSocketErrorRate: guardMaxSocketErrorRate,
+      maxDeliveryP95: guardMaxDeliveryP95,
+      // The rollout plan's exit criteria for a phase.
+      exitErrorRateIncrease: 0.001,
+      exitDeliveryP95: Duration.millis(500),
+      exitReconnectRate: 0.02
+    },
     cluster: {
       host: Option.getOrElse(clusterHost, () => config.host),
       port: clusterPort,

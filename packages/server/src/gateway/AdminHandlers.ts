@@ -1,21 +1,54 @@
 /**
  * Handlers of the admin RPC group (admin key only, at `/rpc/admin`).
  */
-import { AdminRpcs } from "@herald/domain"
+import { AdminRpcs, RolloutStatus } from "@herald/domain"
 import { DateTime, Effect } from "effect"
 import { DigestScheduler } from "../digest/DigestScheduler.ts"
 import { DigestRepo } from "../storage/DigestRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { DeliveryRepo } from "../storage/DeliveryRepo.ts"
+import { RolloutRepo } from "../storage/RolloutRepo.ts"
+import { RolloutFlag } from "../rollout/RolloutFlag.ts"
+import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 
 const DefaultDeadLetterPage = 100
+const DefaultHistoryPage = 50
 
 export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(function*() {
   const deliveries = yield* DeliveryRepo
   const digests = yield* DigestRepo
   const scheduler = yield* DigestScheduler
   const users = yield* UserRepo
+  const rollouts = yield* RolloutRepo
+  const flag = yield* RolloutFlag
+  const guard = yield* RolloutGuard
   return AdminRpcs.AdminRpcs.of({
+    GetRollout: Effect.fn("Rpc.GetRollout")(function*() {
+      // Read from the database, not this node's copy, so the answer is the same on every node.
+      const state = yield* rollouts.load
+      const report = yield* guard.report
+      return new RolloutStatus({
+        state,
+        users: yield* rollouts.countUsers(state),
+        provider: flag.provider,
+        guard: { windowSeconds: report.windowSeconds, triggers: report.triggers, exitCriteria: report.exitCriteria }
+      })
+    }),
+    ChangeRollout: Effect.fn("Rpc.ChangeRollout")(function*(request) {
+      const { actor, reason } = request
+      switch (request.action) {
+        case "set":
+          return yield* flag.change({ action: "set", percentage: request.percentage }, actor, reason)
+        case "kill":
+        case "resume":
+          return yield* flag.change({ action: request.action }, actor, reason)
+        default:
+          return yield* flag.change({ action: request.action, userId: request.userId }, actor, reason)
+      }
+    }),
+    RolloutHistory: Effect.fn("Rpc.RolloutHistory")(function*({ limit }) {
+      return { items: yield* rollouts.history(limit ?? DefaultHistoryPage) }
+    }),
     PreviewDigest: Effect.fn("Rpc.PreviewDigest")(function*({ userId }) {
       const prefs = yield* users.preferences(userId)
       const { dueAt, items } = yield* digests.preview(userId)

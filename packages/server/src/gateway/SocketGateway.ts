@@ -22,6 +22,7 @@ import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { notificationFrameText } from "../mailbox/UserMailbox.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 import { inAppDeliveryLatency, socketAuthFailures, socketConnects, socketsLive } from "../telemetry/Metrics.ts"
+import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { ClientTokens } from "./ClientTokens.ts"
 
 const ReplayPageSize = 500
@@ -65,6 +66,7 @@ function make() {
   return Effect.gen(function*() {
     const config = yield* HeraldConfig
     const repo = yield* NotificationRepo
+    const guard = yield* RolloutGuard
     const tokens = yield* ClientTokens
     const bus = yield* FanoutBus
     const run = yield* FiberSet.makeRuntime()
@@ -86,6 +88,12 @@ function make() {
 
     const sendError = (conn: Connection, code: Socket.SocketErrorCode, message: string) =>
       send(conn, frameText(new Socket.ErrorFrame({ type: "error", code, message })))
+
+    // One per authenticated session at most: what the rollout guard's socket error rate counts.
+    const sessionFailed = (conn: Connection) => {
+      if (conn.userId === undefined || conn.state === "closed") return
+      guard.window.sessionFailed()
+    }
 
     const close = (conn: Connection, code: number, reason: string) => {
       if (conn.state === "closed") return
@@ -119,7 +127,9 @@ function make() {
         }
         conn.lastSent = message.cursor
         send(conn, message.frame)
-        inAppDeliveryLatency.updateUnsafe(Date.now() - message.acceptedAt, context)
+        const latency = Date.now() - message.acceptedAt
+        inAppDeliveryLatency.updateUnsafe(latency, context)
+        guard.window.deliveryLatency(latency)
       } else if (conn.state === "syncing") {
         conn.buffer.push(message)
       }
@@ -173,7 +183,10 @@ function make() {
         replayAfter(conn, userId, conn.lastSent).pipe(
           Effect.flatMap((sent) => Effect.sync(() => conn.state === "syncing" && goLive(conn, sent))),
           Effect.catchTag("StorageUnavailable", () =>
-            Effect.sync(() => close(conn, 1011, "storage unavailable; reconnect and resume")))
+            Effect.sync(() => {
+              sessionFailed(conn)
+              close(conn, 1011, "storage unavailable; reconnect and resume")
+            }))
         )
       )
     }
@@ -185,6 +198,7 @@ function make() {
       conn.userId = userId
       conn.state = "syncing"
       socketConnects.updateUnsafe(1, context)
+      guard.window.sessionOpened(frame.resume !== undefined)
       socketsLive.modifyUnsafe(1, context)
       yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
       const subscription = yield* Scope.make()
@@ -209,6 +223,7 @@ function make() {
           StorageUnavailable: (error) =>
             Effect.sync(() => {
               sendError(conn, "internal", "the server cannot read notifications right now; reconnect shortly")
+              sessionFailed(conn)
               close(conn, 1011, "storage unavailable")
             }).pipe(Effect.andThen(Effect.logWarning("socket catch-up failed", error.message)))
         })
@@ -267,9 +282,17 @@ function make() {
         }
       }, authTimeoutMs)
       ws.on("message", (data, isBinary) => onMessage(conn, data, isBinary))
-      ws.on("close", () => release(conn))
+      ws.on("close", (code) => {
+        // A close the client started: 1000/1001/1005 are orderly, anything else (1006: the
+        // connection just dropped) ended the session in an error.
+        if (code !== 1000 && code !== 1001 && code !== 1005) sessionFailed(conn)
+        release(conn)
+      })
       // `ws` closes with 1009 itself when a frame exceeds maxPayload; the error only needs swallowing.
-      ws.on("error", () => release(conn))
+      ws.on("error", () => {
+        sessionFailed(conn)
+        release(conn)
+      })
     }
 
     // Swept at half the interval so a silent peer is closed within two intervals of its last frame.
@@ -279,6 +302,7 @@ function make() {
         if (conn.userId === undefined) continue
         if (now - conn.lastSeen > heartbeatMs * 1.5) {
           sendError(conn, "timeout", "no frame from the client for two heartbeat intervals")
+          sessionFailed(conn)
           close(conn, Socket.CloseCodes.timeout, "heartbeat timeout")
         } else if (now - conn.lastPing >= heartbeatMs) {
           conn.lastPing = now

@@ -37,6 +37,8 @@ import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { Channels } from "../channels/Channels.ts"
 import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { nextFire } from "../digest/DigestTime.ts"
+import { RolloutFlag } from "../rollout/RolloutFlag.ts"
+import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
@@ -86,6 +88,8 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const bus = yield* FanoutBus
     const worker = yield* DeliveryWorker
     const channels = yield* Channels
+    const flag = yield* RolloutFlag
+    const guard = yield* RolloutGuard
     const pushOn = Option.isSome(channels.push)
     const emailOn = Option.isSome(channels.email)
     // The entity is the only writer of its user's preferences, so its copy is always current.
@@ -111,7 +115,11 @@ export const UserMailboxLayer = UserMailbox.toLayer(
       }),
       Publish: Effect.fnUntraced(function*({ payload }) {
         const prefs = yield* currentPreferences
+        // Outside the rollout (or under the kill switch) a user gets what they had before
+        // real-time notifications: an immediate email, nothing pushed or sent to sockets.
+        const realtime = yield* flag.isEnabled(userId)
         const route = (kind: NotificationKind): Route => {
+          if (!realtime) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
           const wanted = prefs.kinds[kind]
           return {
             inApp: wanted.inApp,
@@ -126,17 +134,18 @@ export const UserMailboxLayer = UserMailbox.toLayer(
           Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
         )
         const acceptedAt = Date.now()
+        guard.accepted(stored.map((notification) => notification.id))
         if (deliveries > 0) yield* worker.wake
         const frames: Array<FanoutMessage> = []
         // A resent frame names itself as the previous one: sockets that lack it catch up from the store.
         for (const notification of resent) {
-          if (prefs.kinds[notification.kind].inApp) {
+          if (realtime && prefs.kinds[notification.kind].inApp) {
             frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt))
           }
         }
         let last = previous
         for (const notification of stored) {
-          if (prefs.kinds[notification.kind].inApp) {
+          if (realtime && prefs.kinds[notification.kind].inApp) {
             frames.push(fanoutMessage(userId, notification, last, acceptedAt))
             last = notification.cursor
           }

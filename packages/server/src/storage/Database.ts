@@ -13,13 +13,15 @@ import notifications from "./migrations/0001_notifications.ts"
 import preferencesDevices from "./migrations/0002_preferences_devices.ts"
 import deliveries from "./migrations/0003_deliveries.ts"
 import digests from "./migrations/0004_digests.ts"
+import rollout from "./migrations/0005_rollout.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
   "0001_notifications": notifications,
   "0002_preferences_devices": preferencesDevices,
   "0003_deliveries": deliveries,
-  "0004_digests": digests
+  "0004_digests": digests,
+  "0005_rollout": rollout
 })
 
 const runMigrations = Migrator.make({})

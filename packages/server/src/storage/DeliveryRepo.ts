@@ -41,7 +41,11 @@ const ClaimedRow = Schema.Struct({
 export class DeliveryRepo extends Context.Service<DeliveryRepo, {
   /** Claims up to `limit` due rows (pending, failed and due, or sending with an expired lease). */
   claim(limit: number, lease: Duration.Duration): Effect.Effect<ReadonlyArray<ClaimedDelivery>, StorageUnavailable>
-  markSent(id: number, providerId: string): Effect.Effect<void, StorageUnavailable>
+  /**
+   * Marks a send done; answers how many times the row has now been sent, so a
+   * number above 1 is a duplicate send (what the rollout guard watches for).
+   */
+  markSent(id: number, providerId: string): Effect.Effect<number, StorageUnavailable>
   /** A failed attempt: retried after `retryIn`, or dead once `maxAttempts` is reached. */
   markFailed(id: number, error: string, retryIn: Duration.Duration, maxAttempts: number): Effect.Effect<void, StorageUnavailable>
   /** Not sent and never will be (the target is gone). */
@@ -111,7 +115,14 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       claim,
       deadLetters,
       markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
-        run(SendState.markSent(sql, "deliveries", id, providerId))
+        sql<{ readonly sends: number }>`
+          UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
+            claimed_until = NULL, last_error = NULL, sends = sends + 1
+          WHERE id = ${id} AND state = 'sending'
+          RETURNING sends`.pipe(
+          Effect.map((rows) => rows[0]?.sends ?? 0),
+          Effect.mapError(unavailable)
+        )
       ),
       markFailed: Effect.fn("DeliveryRepo.markFailed")(
         (id: number, error: string, retryIn: Duration.Duration, maxAttempts: number) =>

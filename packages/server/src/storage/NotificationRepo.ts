@@ -67,6 +67,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
   /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
   latestCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
+  /** Which of `ids` are not stored. */
+  missingIds(ids: ReadonlyArray<NotificationId>): Effect.Effect<ReadonlyArray<NotificationId>, StorageUnavailable>
   /** The cursor of the user's newest in-app notification, 0 when there is none. */
   latestInAppCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
   /** Newest first. */
@@ -226,6 +228,14 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       )
     })
 
+    const missingIds = Effect.fn("NotificationRepo.missingIds")(function*(ids: ReadonlyArray<NotificationId>) {
+      if (ids.length === 0) return []
+      const found = yield* sql<{ readonly id: string }>`
+        SELECT id::text AS id FROM notifications WHERE id IN ${sql.in(ids)}`.pipe(Effect.mapError(unavailable))
+      const stored = new Set(found.map((row) => row.id))
+      return ids.filter((id) => !stored.has(id))
+    })
+
     const latestInAppCursor = Effect.fn("NotificationRepo.latestInAppCursor")(function*(userId: UserId) {
       const rows = yield* sql<{ readonly last: number | null }>`
         SELECT max(cursor)::float8 AS last FROM notifications WHERE user_id = ${userId} AND in_app`.pipe(
@@ -266,6 +276,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       pageAfter,
       latestCursor,
       latestInAppCursor,
+      missingIds,
       inbox,
       unreadCount: Effect.fn("NotificationRepo.unreadCount")((userId: UserId) =>
         count(sql`SELECT count(*)::float8 AS n FROM notifications WHERE user_id = ${userId} AND read_at IS NULL`)

@@ -32,3 +32,12 @@ export const inAppDeliveryLatency = Metric.histogram("herald_in_app_delivery_lat
   description: "Publish accepted (stored) → frame written to the user's socket, in milliseconds",
   boundaries: Metric.exponentialBoundaries({ start: 0.5, factor: 2, count: 16 })
 })
+
+export const rolloutGuardTrips = Metric.counter("herald_rollout_guard_trips_total", {
+  description: "Times the rollout guard tripped the kill switch (attribute: trigger)",
+  incremental: true
+})
+
+export const rolloutEnabled = Metric.gauge("herald_rollout_enabled", {
+  description: "1 while real-time notifications are on (kill switch off), 0 while killed"
+})
