@@ -1,7 +1,7 @@
 /**
- * A TCP proxy in front of a real server (PostgreSQL here), so a test can make
- * that server unreachable and bring it back without stopping the machine's
- * instance, which other tests share.
+ * A TCP proxy in front of a real server (PostgreSQL, Redis), so a test can
+ * make that server unreachable or slow and bring it back without touching
+ * the machine's instance, which other tests share.
  */
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Server, type Socket } from "node:net"
@@ -13,6 +13,8 @@ export interface TcpProxy {
   readonly cut: Effect.Effect<void>
   /** Accepts and forwards connections again. */
   readonly restore: Effect.Effect<void>
+  /** Holds every chunk this long before forwarding it, both ways (0: none), like a slow network. */
+  readonly setLatency: (millis: number) => Effect.Effect<void>
 }
 
 export const tcpProxy = (target: { readonly host: string; readonly port: number }): Effect.Effect<TcpProxy, never, Scope.Scope> =>
@@ -20,6 +22,13 @@ export const tcpProxy = (target: { readonly host: string; readonly port: number 
     const port = yield* freePort
     const open = new Set<Socket>()
     let server: Server | undefined
+    let latency = 0
+    // Equal delays keep the order: timers of the same duration fire in the order they were set.
+    const forward = (from: Socket, to: Socket) =>
+      from.on("data", (chunk: Buffer) => {
+        if (latency === 0) to.write(chunk)
+        else setTimeout(() => to.writable && to.write(chunk), latency)
+      })
 
     const listen = Effect.callback<void>((resume) => {
       const next = createServer((client) => {
@@ -34,8 +43,8 @@ export const tcpProxy = (target: { readonly host: string; readonly port: number 
         }
         client.on("error", drop).on("close", drop)
         upstream.on("error", drop).on("close", drop)
-        client.pipe(upstream)
-        upstream.pipe(client)
+        forward(client, upstream)
+        forward(upstream, client)
       })
       next.listen(port, "127.0.0.1", () => {
         server = next
@@ -54,5 +63,10 @@ export const tcpProxy = (target: { readonly host: string; readonly port: number 
 
     yield* listen
     yield* Effect.addFinalizer(() => cut)
-    return { port, cut, restore: Effect.suspend(() => server === undefined ? listen : Effect.void) }
+    return {
+      port,
+      cut,
+      restore: Effect.suspend(() => server === undefined ? listen : Effect.void),
+      setLatency: (millis) => Effect.sync(() => (latency = millis))
+    }
   })

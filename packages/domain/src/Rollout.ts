@@ -75,6 +75,8 @@ export class Criterion extends Schema.Class<Criterion>("@herald/domain/Criterion
 
 export class RolloutStatus extends Schema.Class<RolloutStatus>("@herald/domain/RolloutStatus")({
   state: RolloutState,
+  /** The version the answering node applies now (it catches up with `state.version` within a second). */
+  nodeVersion: Schema.Int,
   /** Known users (those with any notification or preference) and how many of them are in. */
   users: Schema.Struct({ known: Schema.Int, enabled: Schema.Int }),
   /** The OpenFeature provider evaluating the flag (`herald` unless configured otherwise). */

@@ -29,6 +29,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
       const report = yield* guard.report
       return new RolloutStatus({
         state,
+        nodeVersion: (yield* flag.current).version,
         users: yield* rollouts.countUsers(state),
         provider: flag.provider,
         guard: { windowSeconds: report.windowSeconds, triggers: report.triggers, exitCriteria: report.exitCriteria }
