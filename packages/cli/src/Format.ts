@@ -37,7 +37,8 @@ export const inboxJson = (n: Notification) => ({
 const localTime = (dt: DateTime.DateTime) =>
   DateTime.formatLocal(dt, { locale: "sv-SE", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false })
 
-const localDateTime = (dt: DateTime.DateTime) =>
+/** `2026-11-24 08:00:00` in the local time zone. */
+export const localDateTime = (dt: DateTime.DateTime) =>
   DateTime.formatLocal(dt, { locale: "sv-SE", dateStyle: "short", timeStyle: "medium" })
 
 const KindWidth = "status_update".length
@@ -214,12 +215,13 @@ export const shortToken = (token: string): string =>
   token.length <= 40 ? token : `${token.slice(0, 24)}…${token.slice(-8)}`
 
 /** Rows under a header, columns aligned with two spaces between them. */
-const table = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
+export const table = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): ReadonlyArray<string> => {
   const rows = [header, ...body]
   const widths = header.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)))
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd())
 }
 
-const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ")
+/** The text on one line: line breaks (and the spaces around them) become one space. */
+export const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ")
 
 const truncate = (text: string, max: number) => text.length <= max ? text : `${text.slice(0, max - 1)}…`

@@ -14,8 +14,8 @@
  * }).pipe(Effect.provide(HeraldAdminClient.layer({ url: "http://127.0.0.1:8080", adminKey: process.env.HERALD_ADMIN_KEY! })))
  * ```
  */
-import { AdminRpcs } from "@herald/domain"
-import { Context, Effect, Layer, type Redacted } from "effect"
+import { AdminRpcs, type RolloutChange, RolloutAction, type RolloutState, type RolloutStatus } from "@herald/domain"
+import { Context, Effect, Layer, type Redacted, Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
 import type { HeraldClientError } from "./HeraldClient.ts"
@@ -25,6 +25,23 @@ export interface DeadLetterQuery {
   readonly userId?: string
   readonly channel?: string
   readonly limit?: number
+}
+
+/**
+ * What to change in the rollout flag: `set` a percentage (0-100, two
+ * decimals), `kill` or `resume`, or put a user on or off the allow or deny
+ * list.
+ */
+export type RolloutCommandInput =
+  | { readonly action: "set"; readonly percentage: number }
+  | { readonly action: "kill" | "resume" }
+  | { readonly action: "allow" | "unallow" | "deny" | "undeny"; readonly userId: string }
+
+/** A change to the rollout flag (`ChangeRollout`), with who makes it and why; both go into the audit history. */
+export type RolloutChangeInput = RolloutCommandInput & {
+  /** Who is making the change (the CLI sends `user@host`). */
+  readonly actor: string
+  readonly reason?: string
 }
 
 export interface HeraldAdminClientOptions {
@@ -40,12 +57,38 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   previewDigest(userId: string): Effect.Effect<AdminRpcs.DigestPreview, HeraldClientError>
   /** Makes the user's digest due now; resolves to how many items it will contain (0: nothing is sent). */
   sendDigestNow(userId: string): Effect.Effect<number, HeraldClientError>
+  /** The rollout flag, how many users are in, and the guard's triggers and exit criteria with live values. */
+  getRollout(): Effect.Effect<RolloutStatus, HeraldClientError>
+  /** Changes the rollout flag (audited); resolves to the state after the change. */
+  changeRollout(change: RolloutChangeInput): Effect.Effect<RolloutState, HeraldClientError>
+  /** Audited changes of the rollout flag, newest first (the server's default page when `limit` is omitted). */
+  rolloutHistory(limit?: number): Effect.Effect<ReadonlyArray<RolloutChange>, HeraldClientError>
 }>()("@herald/client/HeraldAdminClient") {
   static readonly layer = (options: HeraldAdminClientOptions): Layer.Layer<HeraldAdminClient> =>
     Layer.effect(HeraldAdminClient, make(options)).pipe(
       Layer.provide(FetchHttpClient.layer),
       Layer.provide(RpcSerialization.layerJson)
     )
+}
+
+const [SetChange, SwitchChange, ListChange] = AdminRpcs.ChangeRollout.payloadSchema.members
+
+/** Just the action, so an unknown one is reported as such (`action: Expected "set" | …`). */
+const ActionOnly = Schema.Struct({ action: RolloutAction })
+
+const changeSchemaFor = (action: RolloutAction) => {
+  switch (action) {
+    case "set":
+      return SetChange
+    case "kill":
+    case "resume":
+      return SwitchChange
+    case "allow":
+    case "unallow":
+    case "deny":
+    case "undeny":
+      return ListChange
+  }
 }
 
 const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
@@ -68,6 +111,20 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
     sendDigestNow: Effect.fn("HeraldAdminClient.sendDigestNow")(function*(userId: string) {
       const payload = yield* decode(AdminRpcs.SendDigestNow.payloadSchema, { userId })
       const { items } = yield* call(rpc.SendDigestNow(payload))
+      return items
+    }),
+    getRollout: Effect.fn("HeraldAdminClient.getRollout")(function*() {
+      return yield* call(rpc.GetRollout())
+    }),
+    changeRollout: Effect.fn("HeraldAdminClient.changeRollout")(function*(change: RolloutChangeInput) {
+      // Checked against the action's own shape first: the whole union would report every member's complaint.
+      const { action } = yield* decode(ActionOnly, change)
+      const payload = yield* decode(changeSchemaFor(action), change)
+      return yield* call(rpc.ChangeRollout(payload))
+    }),
+    rolloutHistory: Effect.fn("HeraldAdminClient.rolloutHistory")(function*(limit?: number) {
+      const payload = yield* decode(AdminRpcs.RolloutHistory.payloadSchema, limit === undefined ? {} : { limit })
+      const { items } = yield* call(rpc.RolloutHistory(payload))
       return items
     })
   })

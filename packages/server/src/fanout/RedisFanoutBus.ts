@@ -10,8 +10,8 @@
  * - All delivery goes through Redis, local listeners included: the node that
  *   publishes does not call its own listeners directly, so every node sees a
  *   user's frames in the one order Redis gives them.
- * - `publish` sends a batch as one pipeline of PUBLISH commands (one round
- *   trip). While the publisher is disconnected, frames are dropped (the
+ * - `publish` queues a batch as one pipeline of PUBLISH commands and returns
+ *   without waiting for Redis to answer. While the publisher is disconnected, frames are dropped (the
  *   outage is logged once as a warning, each dropped batch at debug level):
  *   the notifications are already stored, and sockets get them on their next
  *   resume. `publish` never fails.
@@ -166,14 +166,17 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
     }
     const pipeline = publisher.multi()
     for (const message of messages) pipeline.publish(fanoutChannel(message.userId), encodeWire(message))
-    yield* Effect.tryPromise(() => pipeline.execAsPipeline()).pipe(
+    // The commands are queued on the connection now, in call order, so a user's frames keep
+    // their order; the reply is not awaited, so a slow Redis never slows a publish down.
+    const sent = pipeline.execAsPipeline()
+    run(Effect.tryPromise(() => sent).pipe(
       Effect.catch((error) =>
         Effect.logWarning("fan-out publish failed; frames dropped", {
           count: messages.length,
           error: errorMessage(error.cause)
         })
       )
-    )
+    ))
   })
 
   const subscribe = (
