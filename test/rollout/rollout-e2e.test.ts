@@ -144,6 +144,19 @@ it.live("the guard trips the kill switch when delivery latency is injected (Redi
     assert.include(change?.reason ?? "", "delivery_p95")
   }).pipe(Effect.scoped), { timeout: 90_000 })
 
+it.live("the guard trips when sockets end in errors (connections dropped without a close frame)", () =>
+  Effect.gen(function*() {
+    const { admin, connect } = yield* setup({ guard: { window: Duration.seconds(30), minSamples: 10 } })
+    const sockets = yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => `err-user-${i}`), connect)
+    assert.isFalse((yield* admin.getRollout()).state.killed)
+    for (const socket of sockets.slice(0, 2)) yield* socket.terminate
+    const tripped = yield* eventually(admin.getRollout(), (status) => status.state.killed, { times: 100, every: "100 millis" })
+    assert.isTrue(tripped.state.killed)
+    const trigger = tripped.guard.triggers.find((t) => t.name === "socket_error_rate")
+    assert.strictEqual(trigger?.status, "fail")
+    assert.approximately(trigger?.value ?? 0, 0.2, 0.001, "2 of 10 sessions")
+  }).pipe(Effect.scoped), { timeout: 60_000 })
+
 it.live("the guard trips on a duplicate push send (a delivery sent, then claimed and sent again)", () =>
   Effect.gen(function*() {
     const { admin, channels, client, database } = yield* setup()
