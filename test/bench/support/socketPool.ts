@@ -72,6 +72,9 @@ export interface Outage {
   readonly lostUrl: string
   readonly closedAt: number
   readonly closeCode: number
+  /** When the lost connection had reached `synced`, and how many pings it had answered. */
+  readonly connectedAt: number
+  readonly pingsAnswered: number
   attempts: number
   /** `performance.now()` at the `synced` that ended it; undefined while it lasts. */
   resyncedAt: number | undefined
@@ -158,6 +161,8 @@ export const openPool = async (options: PoolOptions): Promise<SocketPool> => {
   const dial = (s: SocketState, url: string, timeoutMs: number, outage: Outage | undefined) =>
     new Promise<number>((resolve, reject) => {
       let synced = false
+      let syncedAt = 0
+      let pings = 0
       const ws = new WebSocket(url, { perMessageDeflate: false })
       const timer = setTimeout(() => {
         ws.terminate()
@@ -197,6 +202,7 @@ export const openPool = async (options: PoolOptions): Promise<SocketPool> => {
             if (typeof cursor === "number" && cursor > s.lastCursor) s.lastCursor = cursor
             if (!synced) {
               synced = true
+              syncedAt = at
               clearTimeout(timer)
               live.add(ws)
               resolve(at)
@@ -211,6 +217,7 @@ export const openPool = async (options: PoolOptions): Promise<SocketPool> => {
           case "ping": {
             ws.send("{\"type\":\"pong\"}")
             pingsAnswered++
+            pings++
             return
           }
           case "error": {
@@ -236,7 +243,7 @@ export const openPool = async (options: PoolOptions): Promise<SocketPool> => {
         } else if (!closing.has(ws) && !stopped) {
           closedUnexpectedly++
           bump(closeCodes, String(code))
-          if (options.reconnect !== undefined) void recover(s, options.reconnect, url, code)
+          if (options.reconnect !== undefined) void recover(s, options.reconnect, { lostUrl: url, closeCode: code, connectedAt: syncedAt, pingsAnswered: pings })
         }
       })
     })
@@ -249,12 +256,16 @@ export const openPool = async (options: PoolOptions): Promise<SocketPool> => {
     return lost
   }
 
-  const recover = async (s: SocketState, reconnect: ReconnectOptions, lostUrl: string, closeCode: number) => {
+  const recover = async (
+    s: SocketState,
+    reconnect: ReconnectOptions,
+    lost: Pick<Outage, "lostUrl" | "closeCode" | "connectedAt" | "pingsAnswered">
+  ) => {
+    const lostUrl = lost.lostUrl
     const outage: Outage = {
+      ...lost,
       socket: s.index,
-      lostUrl,
       closedAt: performance.now(),
-      closeCode,
       attempts: 0,
       resyncedAt: undefined,
       resyncedUrl: undefined,
