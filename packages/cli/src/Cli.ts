@@ -11,6 +11,7 @@ import { digest } from "./commands/digest.ts"
 import { inbox } from "./commands/inbox.ts"
 import { prefs } from "./commands/prefs.ts"
 import { read } from "./commands/read.ts"
+import { rollout } from "./commands/rollout.ts"
 import { send } from "./commands/send.ts"
 import { tail } from "./commands/tail.ts"
 import { token } from "./commands/token.ts"
@@ -19,7 +20,7 @@ import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest, rollout]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

@@ -31,6 +31,7 @@ const criterionJson = (c: Criterion) => ({
 /** The `--json` line of `herald rollout status`: the whole status, as the server encodes it. */
 export const rolloutStatusJson = (s: RolloutStatus) => ({
   state: rolloutStateJson(s.state),
+  nodeVersion: s.nodeVersion,
   users: { known: s.users.known, enabled: s.users.enabled },
   provider: s.provider,
   guard: {
@@ -106,6 +107,12 @@ const criteriaTable = (criteria: ReadonlyArray<Criterion>): ReadonlyArray<string
     ])
   ).map((line) => `  ${line}`)
 
+// A node catches up with a change within a second; saying so explains a status read in between.
+const versionText = (s: RolloutStatus) =>
+  s.nodeVersion >= s.state.version
+    ? `version ${s.state.version}`
+    : `version ${s.state.version}; the answering node still applies ${s.nodeVersion}`
+
 /**
  * The rollout for people: the flag's settings and how many users are in,
  * then the rollback triggers and the exit criteria with their live values
@@ -120,7 +127,7 @@ export const rolloutStatusLines = (s: RolloutStatus): ReadonlyArray<string> => {
     `users in:     ${s.users.enabled} of ${s.users.known} known`,
     `allowed:      ${usersText(s.state.allow, 20)}`,
     `denied:       ${usersText(s.state.deny, 20)}`,
-    `last change:  ${localDateTime(s.state.updatedAt)} by ${s.state.updatedBy} (version ${s.state.version})`,
+    `last change:  ${localDateTime(s.state.updatedAt)} by ${s.state.updatedBy} (${versionText(s)})`,
     `rollback triggers over the last ${window} (a fail trips the kill switch):`,
     ...criteriaTable(s.guard.triggers),
     `exit criteria over the last ${window} (reported, never acted on):`,
