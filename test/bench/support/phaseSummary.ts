@@ -33,6 +33,7 @@ export const publishSummary = (loop: OpenLoopResult, ledger: PublishLedger) => {
     succeeded,
     failed: loop.failures,
     gaveUpByTag: tally(ledger.gaveUp),
+    gaveUpSamples: ledger.gaveUp.slice(0, 3).map((g) => ({ ...g, message: g.message.slice(0, 400) })),
     retriedPublishes,
     retries: ledger.failures.length,
     retriesByTag: tally(ledger.failures),

@@ -1,11 +1,13 @@
 /**
  * Publishing the way an app in front of a cluster should: each notification
- * has its own idempotency key, and an attempt that fails because a node is
- * down or a retryable `StorageUnavailable` is answered (the user's mailbox
- * is failing over) is repeated against the next node with the same key,
- * after a short backoff, until it succeeds or `deadlineMs` has passed since
- * the first attempt. The key makes a repeat store nothing twice, so
- * retrying is safe even when the failed attempt did store.
+ * has its own idempotency key, and a failed attempt (the node is down, a
+ * retryable `StorageUnavailable` while the user's mailbox fails over, a call
+ * that died or was interrupted on the server) is repeated against the next
+ * node with the same key, after a short backoff, until it succeeds or
+ * `deadlineMs` has passed since the first attempt. The key makes a repeat
+ * store nothing twice, so retrying is safe even when the failed attempt did
+ * store. Only `Unauthorized`, `InvalidRequest` and a non-retryable
+ * `StorageUnavailable` end a publish at once.
  *
  * Everything is recorded per publish in typed arrays (a run has tens of
  * thousands) and per failed attempt in a list (they are few).
@@ -18,7 +20,7 @@ export interface AttemptFailure {
   readonly node: number
   readonly startedAt: number
   readonly endedAt: number
-  /** The error's tag, `AttemptTimeout`, or `Defect`. */
+  /** The error's tag, `AttemptTimeout`, `Interrupted` or `Defect`. */
   readonly tag: string
   readonly message: string
 }
@@ -105,10 +107,11 @@ export const retryingPublish = (options: RetryingPublishOptions) => {
       }
       const found = Cause.findErrorOption(exit.cause)
       const error = found._tag === "Some" ? found.value : undefined
-      const tag = error?._tag ?? "Defect"
-      const message = error?.message ?? Cause.pretty(exit.cause).split("\n")[0] ?? ""
+      const tag = error?._tag ?? (Cause.hasInterruptsOnly(exit.cause) ? "Interrupted" : "Defect")
+      const message = error?.message ?? Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | ")
       ledger.failures.push({ publish: i, node, startedAt, endedAt, tag, message })
-      if (error === undefined || !retryable(error) || endedAt - firstStartedAt > options.deadlineMs) {
+      // An interrupted or crashed call says nothing about whether it stored: the same key makes retrying safe.
+      if ((error !== undefined && !retryable(error)) || endedAt - firstStartedAt > options.deadlineMs) {
         ledger.gaveUp.push({ publish: i, tag, message })
         return false
       }
