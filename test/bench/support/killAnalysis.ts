@@ -90,14 +90,14 @@ export const recovery = (r: PublishRecords, killAt: number, windowMs: number, fa
   const before = latenciesBetween(r, Number.NEGATIVE_INFINITY, killAt).latencies
   const beforeSummary = summarize(before)
   const threshold = "p95" in beforeSummary ? beforeSummary.p95 * factor : Number.NaN
-  const lastStart = r.startedAt.reduce((latest, started) => Math.max(latest, started), killAt)
   const windows = latencyWindows(r, killAt - 5 * windowMs, killAt, windowMs)
-  let recoveredAfterMs: number | null = 0
-  for (const w of windows) {
-    const bad = w.unreceived > 0 || (w.p95 !== null && !(w.p95 <= threshold))
-    if (w.fromMs >= 0 && bad) recoveredAfterMs = ms(w.fromMs + windowMs)
-  }
-  if (lastStart <= killAt) recoveredAfterMs = null
+  const good = (w: LatencyWindow) => w.unreceived === 0 && (w.p95 === null || w.p95 <= threshold)
+  const after = windows.filter((w) => w.fromMs >= 0)
+  // Back under once three windows in a row are (heartbeat rounds and GC make single windows noisy).
+  const firstGood = after.findIndex((_, i) => after.slice(i, i + 3).length === 3 && after.slice(i, i + 3).every(good))
+  const recoveredAfterMs = firstGood < 0 ? null : after[firstGood]?.fromMs ?? null
+  const lastBad = after.filter((w) => !good(w)).at(-1)
+  const lastAboveAfterMs = lastBad === undefined ? 0 : ms(lastBad.fromMs + windowMs)
 
   // Refusals by a live node: the user's mailbox was on the dead node and had no owner yet.
   const refusals = r.failures.filter((f) => f.tag === "StorageUnavailable" && f.startedAt >= killAt)
@@ -109,15 +109,17 @@ export const recovery = (r: PublishRecords, killAt: number, windowMs: number, fa
   return {
     definitions: {
       thresholdMs: `${factor} × the p95 publish→receive latency of all publishes started before the kill`,
-      latencyRecoveredAfterMs: `publishes started from ${windowMs / 1000 * 5} s before the kill on are grouped into ${windowMs / 1000} s windows by first-attempt start; ` +
-        "this is the end (from the kill) of the last window after the kill whose p95 exceeds the threshold or that holds an unreceived publish; " +
-        "every later window is within the threshold. 0: no window after the kill was slow; null: nothing was published after the kill",
+      latencyRecoveredAfterMs: `publishes are grouped into ${windowMs / 1000} s windows by first-attempt start (see windows, from ${windowMs / 1000 * 5} s before the kill); ` +
+        "this is the start (from the kill) of the first window after the kill that, with the next two, has its p95 within the threshold and no unreceived " +
+        "publish; null: no three such windows in a row",
+      lastWindowAboveThresholdEndsAfterMs: "the end (from the kill) of the last window after the kill above the threshold or with an unreceived publish; 0: none",
       firstRefusedPublishOkAfterMs: "from the kill to the first successful answer to a publish that a surviving node had refused with " +
         "StorageUnavailable after the kill, i.e. to a user whose mailbox shard was on the killed node",
       lastRefusedAttemptStartedAfterMs: "from the kill to the start of the last attempt that was refused with StorageUnavailable; every attempt started later got through"
     },
     thresholdMs: Number.isNaN(threshold) ? null : ms(threshold),
     latencyRecoveredAfterMs: recoveredAfterMs,
+    lastWindowAboveThresholdEndsAfterMs: lastAboveAfterMs,
     firstRefusedPublishOkAfterMs: Number.isFinite(firstRefusedOk) ? ms(firstRefusedOk - killAt) : null,
     lastRefusedAttemptStartedAfterMs: refusals.length === 0 ? null : ms(Math.max(...refusals.map((f) => f.startedAt)) - killAt),
     refusedAttempts: refusals.length,
