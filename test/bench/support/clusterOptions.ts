@@ -83,7 +83,7 @@ export const config = {
   maxInFlight: intArg("max-in-flight", args["max-in-flight"], 5000),
   connectConcurrency: intArg("connect-concurrency", args["connect-concurrency"], 200),
   drainTimeoutMs: intArg("drain-timeout", args["drain-timeout"], 15_000),
-  // A node that is down refuses at once; a mailbox failing over answers within the server's publish timeout.
+  // A failed attempt goes to the next node at once; this pause follows a round in which every node failed.
   retryBackoffMs: { initial: 50, max: 1000 },
   attemptTimeoutMs: 15_000,
   publishDeadlineMs: 60_000,

@@ -3,8 +3,9 @@
  * has its own idempotency key, and a failed attempt (the node is down, a
  * retryable `StorageUnavailable` while the user's mailbox fails over, a call
  * that died or was interrupted on the server) is repeated against the next
- * node with the same key, after a short backoff, until it succeeds or
- * `deadlineMs` has passed since the first attempt. The key makes a repeat
+ * node with the same key, at once, and after a short backoff once every
+ * node has failed in a row, until it succeeds or `deadlineMs` has passed
+ * since the first attempt. The key makes a repeat
  * store nothing twice, so retrying is safe even when the failed attempt did
  * store. Only `Unauthorized`, `InvalidRequest` and a non-retryable
  * `StorageUnavailable` end a publish at once.
@@ -47,6 +48,7 @@ export interface RetryingPublishOptions {
   readonly item: (i: number) => NotifyInput
   /** The node of the first attempt; later ones take the following nodes in turn. */
   readonly firstNode: (i: number) => number
+  /** The pause after each round in which every node failed, doubling per round. */
   readonly backoffMs: { readonly initial: number; readonly max: number }
   /** An attempt with no answer after this long counts as failed (the node may hang rather than refuse). */
   readonly attemptTimeoutMs: number
@@ -115,7 +117,9 @@ export const retryingPublish = (options: RetryingPublishOptions) => {
         ledger.gaveUp.push({ publish: i, tag, message })
         return false
       }
-      await sleep(Math.min(options.backoffMs.max, options.backoffMs.initial * 2 ** attempt))
+      // A dead node refuses within a millisecond: waiting before the next node would only add latency.
+      const rounds = (attempt + 1) / clients.length
+      if (Number.isInteger(rounds)) await sleep(Math.min(options.backoffMs.max, options.backoffMs.initial * 2 ** (rounds - 1)))
     }
   }
 
