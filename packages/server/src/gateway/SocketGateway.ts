@@ -40,6 +40,8 @@ interface Connection {
   subscription: Scope.Closeable | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
   ackCursor: Cursor
+  /** The highest `previous` cursor a frame named that had not been sent: a catch-up covers up to it. */
+  gapUntil: Cursor
   ackTimer: ReturnType<typeof setTimeout> | undefined
 }
 
@@ -121,6 +123,9 @@ function make() {
         if (message.cursor <= conn.lastSent) return
         if (message.previous > conn.lastSent) {
           // A frame before this one never arrived: catch up from the store, which has both.
+          // Whatever the store holds up to `previous` is then sent, so the gap counts as closed
+          // up to there even if that row is not an in-app one any more (never a loop).
+          if (message.previous > conn.gapUntil) conn.gapUntil = message.previous
           onGap(conn)
           conn.buffer.push(message)
           return
@@ -181,7 +186,9 @@ function make() {
       conn.state = "syncing"
       run(
         replayAfter(conn, userId, conn.lastSent).pipe(
-          Effect.flatMap((sent) => Effect.sync(() => conn.state === "syncing" && goLive(conn, sent))),
+          Effect.flatMap((sent) =>
+            Effect.sync(() => conn.state === "syncing" && goLive(conn, sent > conn.gapUntil ? sent : conn.gapUntil))
+          ),
           Effect.catchTag("StorageUnavailable", () =>
             Effect.sync(() => {
               sessionFailed(conn)
@@ -271,6 +278,7 @@ function make() {
         subscription: undefined,
         authTimer: undefined,
         ackCursor: NoCursor,
+        gapUntil: NoCursor,
         ackTimer: undefined
       }
       connections.add(conn)
@@ -295,12 +303,15 @@ function make() {
       })
     }
 
-    // Swept at half the interval so a silent peer is closed within two intervals of its last frame.
+    // Swept at half the interval so a silent peer is closed about two intervals after its last
+    // frame; never before it was pinged and had half an interval to answer, since a late sweep
+    // would otherwise close a peer that simply had not been asked yet.
     const sweep = Effect.sync(() => {
       const now = Date.now()
       for (const conn of connections) {
         if (conn.userId === undefined) continue
-        if (now - conn.lastSeen > heartbeatMs * 1.5) {
+        const unanswered = conn.lastPing > conn.lastSeen && now - conn.lastPing >= heartbeatMs / 2
+        if (now - conn.lastSeen > heartbeatMs * 1.5 && unanswered) {
           sendError(conn, "timeout", "no frame from the client for two heartbeat intervals")
           sessionFailed(conn)
           close(conn, Socket.CloseCodes.timeout, "heartbeat timeout")

@@ -130,32 +130,39 @@ export const UserMailboxLayer = UserMailbox.toLayer(
         const now = yield* DateTime.now
         const digestDueAt = () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, DateTime.toEpochMillis(now)))
         const previous = yield* previousInApp
-        const { deliveries, results, resent, stored } = yield* repo.publish(userId, payload.items, route, digestDueAt).pipe(
-          Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
-        )
-        const acceptedAt = Date.now()
+        // From the store to the fan-out nothing may interrupt it (a caller's timeout, say): a
+        // stored notification whose frames were skipped would leave this entity's idea of the
+        // previous in-app cursor behind, and sockets would not notice the frame they missed.
+        const { deliveries, results, resent, stored } = yield* Effect.uninterruptible(Effect.gen(function*() {
+          const published = yield* repo.publish(userId, payload.items, route, digestDueAt).pipe(
+            Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
+          )
+          const acceptedAt = Date.now()
+          const frames: Array<FanoutMessage> = []
+          // Rows stored earlier (by an attempt whose reply was lost, or under the same key) may
+          // never have been fanned out: each goes out again naming itself as the previous one,
+          // so sockets that lack it catch up from the store and the others skip it.
+          for (const notification of [...published.resent, ...published.duplicates]) {
+            if (realtime && prefs.kinds[notification.kind].inApp) {
+              frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt))
+            }
+          }
+          let last = previous
+          for (const notification of published.stored) {
+            if (realtime && prefs.kinds[notification.kind].inApp) {
+              frames.push(fanoutMessage(userId, notification, last, acceptedAt))
+              last = notification.cursor
+            }
+          }
+          lastInApp = last
+          yield* bus.publish(frames)
+          return published
+        }))
         guard.accepted(stored.map((notification) => notification.id))
         if (deliveries > 0) yield* worker.wake
-        const frames: Array<FanoutMessage> = []
-        // A resent frame names itself as the previous one: sockets that lack it catch up from the store.
-        for (const notification of resent) {
-          if (realtime && prefs.kinds[notification.kind].inApp) {
-            frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt))
-          }
-        }
-        let last = previous
-        for (const notification of stored) {
-          if (realtime && prefs.kinds[notification.kind].inApp) {
-            frames.push(fanoutMessage(userId, notification, last, acceptedAt))
-            last = notification.cursor
-          }
-        }
-        lastInApp = last
-        yield* bus.publish(frames)
         yield* Metric.update(notificationsStored, stored.length)
-        if (results.length > stored.length + resent.length) {
-          yield* Metric.update(duplicatesSuppressed, results.length - stored.length - resent.length)
-        }
+        const suppressed = results.length - stored.length - resent.length
+        if (suppressed > 0) yield* Metric.update(duplicatesSuppressed, suppressed)
         return results
       })
     })

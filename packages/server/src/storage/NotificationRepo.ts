@@ -27,6 +27,8 @@ export interface Published {
    * their frames may never have gone out, so the caller sends them again.
    */
   readonly resent: ReadonlyArray<Notification>
+  /** Stored rows that items duplicated by idempotency key (each once), answered as deduplicated. */
+  readonly duplicates: ReadonlyArray<Notification>
   /** How many push and email delivery rows were written with them. */
   readonly deliveries: number
 }
@@ -187,12 +189,14 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
       }
       const resent: Array<Notification> = []
+      const duplicates = new Map<NotificationId, Notification>()
       const results = Arr.filterMap(plan, (step) => {
         if ("resent" in step) {
           resent.push(step.resent)
           return Result.succeed(new NotifyResult({ id: step.resent.id, cursor: step.resent.cursor, userId, deduplicated: false }))
         }
         if ("duplicateOf" in step) {
+          duplicates.set(step.duplicateOf.id, step.duplicateOf)
           const { cursor, id } = step.duplicateOf
           return Result.succeed(new NotifyResult({ id, cursor, userId, deduplicated: true }))
         }
@@ -201,7 +205,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           ? Result.failVoid
           : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }))
       })
-      return { results, stored, deliveries, resent }
+      return { results, stored, deliveries, resent, duplicates: [...duplicates.values()] }
     })
 
     const publish = Effect.fn("NotificationRepo.publish")(function*(
