@@ -12,9 +12,7 @@ import { clientsFor, startCluster } from "../support/Cluster.ts"
 import { eventually } from "../support/eventually.ts"
 import { privateRedis } from "../support/PrivateRedis.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
-import { awaitDelivered, openReceiver, runLoad } from "./support.ts"
-
-const users = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-u${i}`)
+import { awaitDelivered, openReceiver, runLoad, users } from "./support.ts"
 
 it.live("a user's sockets on two nodes both get a notification published on the third, once each; preferences set on one node route publishes on another", () =>
   Effect.gen(function*() {

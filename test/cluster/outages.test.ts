@@ -10,9 +10,7 @@ import { clientsFor, startCluster } from "../support/Cluster.ts"
 import { privateRedis } from "../support/PrivateRedis.ts"
 import { tcpProxy } from "../support/TcpProxy.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
-import { awaitDelivered, openReceiver, publishReliably, runLoad } from "./support.ts"
-
-const users = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-u${i}`)
+import { awaitDelivered, openReceiver, publishReliably, runLoad, users } from "./support.ts"
 
 it.live("Redis restarted under load: live fan-out recovers by itself and sockets catch up on what it dropped, each notification once", () =>
   Effect.gen(function*() {

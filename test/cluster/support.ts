@@ -8,6 +8,9 @@ import { type HeraldClient, NotificationSocket } from "@herald/client"
 import { Effect, Exit, Fiber, type Scope, Stream } from "effect"
 import type { ClusterNode } from "../support/Cluster.ts"
 
+/** `count` user ids starting with `prefix`. */
+export const users = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-u${i}`)
+
 export interface Receiver {
   readonly userId: string
   /** Ids in the order the socket emitted them to the app. */

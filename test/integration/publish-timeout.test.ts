@@ -8,15 +8,10 @@
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer } from "effect"
-import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
+import { openRaw, titleOf } from "../support/RawSocket.ts"
 import { tcpProxy } from "../support/TcpProxy.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { apiKey, testServer } from "../support/TestServer.ts"
-
-const titleOf = (frame: ServerFrame) => {
-  const notification = frame["notification"]
-  return typeof notification === "object" && notification !== null && "title" in notification ? String(notification.title) : frame.type
-}
 
 it.live("a publish that timed out for its caller but was stored reaches the socket once, before the next one", () =>
   Effect.gen(function*() {

@@ -6,16 +6,11 @@
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
-import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
+import { openRaw, titleOf } from "../support/RawSocket.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { apiKey, testServer } from "../support/TestServer.ts"
 
 const RedisUrl = process.env["HERALD_TEST_REDIS"] ?? "redis://127.0.0.1:6379"
-
-const titleOf = (frame: ServerFrame) => {
-  const notification = frame["notification"]
-  return typeof notification === "object" && notification !== null && "title" in notification ? String(notification.title) : frame.type
-}
 
 it.live("a notification published on one node reaches the user's sockets on every node, once each", () =>
   Effect.gen(function*() {

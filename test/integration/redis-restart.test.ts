@@ -8,14 +8,9 @@ import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
 import { startRedisOn as startRedis } from "../support/PrivateRedis.ts"
-import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
+import { openRaw, titleOf } from "../support/RawSocket.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { apiKey, freePort, testServer } from "../support/TestServer.ts"
-
-const titleOf = (frame: ServerFrame) => {
-  const notification = frame["notification"]
-  return typeof notification === "object" && notification !== null && "title" in notification ? String(notification.title) : frame.type
-}
 
 it.live("a Redis restart loses no frame: the socket catches up on what it missed, then goes live again", () =>
   Effect.gen(function*() {

@@ -70,3 +70,9 @@ export const openRaw = (url: string): Effect.Effect<RawSocket, never, Scope.Scop
       terminate: Effect.sync(() => ws.terminate())
     }
   })
+
+/** A notification frame's title, or the frame's type for any other frame. */
+export const titleOf = (frame: ServerFrame): string => {
+  const notification = frame["notification"]
+  return typeof notification === "object" && notification !== null && "title" in notification ? String(notification.title) : frame.type
+}
