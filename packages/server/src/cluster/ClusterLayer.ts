@@ -62,6 +62,7 @@ const RefreshMillis = 1_000
 
 const shardingSettings = (cluster: ClusterSettings): Partial<ShardingConfig.ShardingConfig["Service"]> => {
   const failover = Duration.toMillis(cluster.failover)
+  const lockExpiration = failover - RefreshMillis - 500
   return {
     ...common,
     runnerAddress: Option.some(RunnerAddress.make(cluster.host, cluster.port)),
@@ -70,8 +71,10 @@ const shardingSettings = (cluster: ClusterSettings): Partial<ShardingConfig.Shar
     // A dead runner is noticed by failed pings (the health check, a singleton that may itself
     // have been on the dead runner) or by its heartbeat going stale (lock expiration); the
     // others then take its shards at their next assignment refresh, one second later at most.
-    shardLockExpiration: Duration.millis(failover - RefreshMillis - 500),
-    shardLockRefreshInterval: Duration.millis(Math.floor((failover - RefreshMillis - 500) / 4)),
+    shardLockExpiration: Duration.millis(lockExpiration),
+    // The longest refresh interval effect allows: a refresh slower than it (a saturated CPU or
+    // database) makes the runner give up all its shards, so shorter would only be more fragile.
+    shardLockRefreshInterval: Duration.millis(Math.floor(lockExpiration / 3)),
     runnerHealthCheckInterval: Duration.millis(Math.floor(failover / 5)),
     refreshAssignmentsInterval: Duration.millis(RefreshMillis),
     entityTerminationTimeout: Duration.seconds(5)
