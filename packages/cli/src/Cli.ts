@@ -13,6 +13,7 @@ import { prefs } from "./commands/prefs.ts"
 import { read } from "./commands/read.ts"
 import { rollout } from "./commands/rollout.ts"
 import { send } from "./commands/send.ts"
+import { stats } from "./commands/stats.ts"
 import { tail } from "./commands/tail.ts"
 import { token } from "./commands/token.ts"
 import { stdoutLine } from "./Output.ts"
@@ -20,7 +21,7 @@ import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest, rollout]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest, rollout, stats]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

@@ -15,7 +15,7 @@ export const herald = Command.make("herald").pipe(
     "Herald maintainer CLI: publish test notifications, watch a user's socket, read inboxes, issue client tokens, " +
       "show or change a user's preferences and push devices, list dead letters, preview or send a user's digest, and show or change the rollout of real-time notifications. " +
       "Flags --url, --api-key, --admin-key and --json work with every command, before or after its name; " +
-      "--admin-key is read only by the admin commands (deadletters, digest, rollout), --api-key by the others. " +
+      "--admin-key is read only by the admin commands (deadletters, digest, rollout, stats), --api-key by the others. " +
       "Example: herald send --user alice --kind mention --title \"Bob mentioned you\""
   ),
   Command.withExamples([

@@ -14,7 +14,14 @@
  * }).pipe(Effect.provide(HeraldAdminClient.layer({ url: "http://127.0.0.1:8080", adminKey: process.env.HERALD_ADMIN_KEY! })))
  * ```
  */
-import { AdminRpcs, type RolloutChange, RolloutAction, type RolloutState, type RolloutStatus } from "@herald/domain"
+import {
+  AdminRpcs,
+  type DeliveryStats,
+  type RolloutChange,
+  RolloutAction,
+  type RolloutState,
+  type RolloutStatus
+} from "@herald/domain"
 import { Context, Effect, Layer, type Redacted, Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
@@ -63,6 +70,8 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   changeRollout(change: RolloutChangeInput): Effect.Effect<RolloutState, HeraldClientError>
   /** Audited changes of the rollout flag, newest first (the server's default page when `limit` is omitted). */
   rolloutHistory(limit?: number): Effect.Effect<ReadonlyArray<RolloutChange>, HeraldClientError>
+  /** Cluster-wide delivery stats over `window` ("1m", "5m" or "1h"), the same from any node. */
+  getStats(window: string): Effect.Effect<DeliveryStats, HeraldClientError>
 }>()("@herald/client/HeraldAdminClient") {
   static readonly layer = (options: HeraldAdminClientOptions): Layer.Layer<HeraldAdminClient> =>
     Layer.effect(HeraldAdminClient, make(options)).pipe(
@@ -126,6 +135,10 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
       const payload = yield* decode(AdminRpcs.RolloutHistory.payloadSchema, limit === undefined ? {} : { limit })
       const { items } = yield* call(rpc.RolloutHistory(payload))
       return items
+    }),
+    getStats: Effect.fn("HeraldAdminClient.getStats")(function*(window: string) {
+      const payload = yield* decode(AdminRpcs.GetStats.payloadSchema, { window })
+      return yield* call(rpc.GetStats(payload))
     })
   })
 })

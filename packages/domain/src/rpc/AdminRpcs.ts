@@ -8,6 +8,7 @@ import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
 import { NotificationId, UserId } from "../Ids.ts"
 import { Notification, NotificationKind } from "../Notification.ts"
 import { Actor, Percentage, RolloutChange, RolloutState, RolloutStatus } from "../Rollout.ts"
+import { DeliveryStats, StatsWindow } from "../Stats.ts"
 
 export const DeliveryChannel = Schema.Literals(["push", "email"])
 
@@ -92,11 +93,19 @@ export const RolloutHistory = Rpc.make("RolloutHistory", {
   error: StorageUnavailable
 })
 
+/** Cluster-wide delivery stats over the window (summed over every node; the same answer from any node). */
+export const GetStats = Rpc.make("GetStats", {
+  payload: { window: StatsWindow },
+  success: DeliveryStats,
+  error: StorageUnavailable
+})
+
 export class AdminRpcs extends RpcGroup.make(
   ListDeadLetters,
   PreviewDigest,
   SendDigestNow,
   GetRollout,
   ChangeRollout,
-  RolloutHistory
+  RolloutHistory,
+  GetStats
 ) {}

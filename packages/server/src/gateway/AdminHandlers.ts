@@ -10,6 +10,7 @@ import { DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { RolloutRepo } from "../storage/RolloutRepo.ts"
 import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
+import { ClusterStats } from "../rollout/ClusterStats.ts"
 
 const DefaultDeadLetterPage = 100
 const DefaultHistoryPage = 50
@@ -22,6 +23,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
   const rollouts = yield* RolloutRepo
   const flag = yield* RolloutFlag
   const guard = yield* RolloutGuard
+  const stats = yield* ClusterStats
   return AdminRpcs.AdminRpcs.of({
     GetRollout: Effect.fn("Rpc.GetRollout")(function*() {
       // Read from the database, not this node's copy, so the answer is the same on every node.
@@ -72,6 +74,9 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
         limit: query.limit ?? DefaultDeadLetterPage
       })
       return { items }
+    }),
+    GetStats: Effect.fn("Rpc.GetStats")(function*({ window }) {
+      return yield* stats.stats(window)
     })
   })
 }))

@@ -7,14 +7,7 @@
  * Recording is synchronous and allocation-free on the hot path; reading
  * merges the slots that are still inside the window.
  */
-const Growth = 1.04
-const LatencyBuckets = 400 // up to ~1.6e7 ms
-
-const bucketOf = (millis: number): number =>
-  Math.min(LatencyBuckets - 1, Math.max(0, Math.ceil(Math.log1p(Math.max(0, millis)) / Math.log(Growth))))
-
-/** The upper bound (ms) of a latency bucket. */
-const upperBound = (bucket: number): number => Math.expm1(bucket * Math.log(Growth))
+import { bucketOf, LatencyBuckets, upperBound } from "./LatencyHistogram.ts"
 
 interface Slot {
   second: number

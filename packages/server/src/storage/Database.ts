@@ -14,6 +14,7 @@ import preferencesDevices from "./migrations/0002_preferences_devices.ts"
 import deliveries from "./migrations/0003_deliveries.ts"
 import digests from "./migrations/0004_digests.ts"
 import rollout from "./migrations/0005_rollout.ts"
+import nodeStats from "./migrations/0006_node_stats.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -21,7 +22,8 @@ export const migrations = Migrator.fromRecord({
   "0002_preferences_devices": preferencesDevices,
   "0003_deliveries": deliveries,
   "0004_digests": digests,
-  "0005_rollout": rollout
+  "0005_rollout": rollout,
+  "0006_node_stats": nodeStats
 })
 
 const runMigrations = Migrator.make({})
