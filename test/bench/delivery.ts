@@ -24,6 +24,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import { parseArgs } from "node:util"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { openPool, type ReceivedNotification, type SocketPool } from "./support/socketPool.ts"
+import { type OtlpReceiver, startOtlpReceiver } from "./support/otlpReceiver.ts"
 import { runOpenLoop } from "./support/publisher.ts"
 import { type ServerProcess, startServer, tail } from "./support/serverProcess.ts"
 import { round, summarize } from "./support/stats.ts"
@@ -37,6 +38,8 @@ const usage = `usage: node test/bench/delivery.ts [options]   (or: npm run bench
   --max-in-flight N        concurrent Notify calls at most (default 256)
   --connect-concurrency N  sockets opening at once (default 100)
   --drain-timeout MS       wait this long without progress for the last frames (default 10000)
+  --tracing off|memory|otlp  tracing in the server: off (default; no OTEL_* set), spans to the
+                           in-memory exporter, or OTLP/HTTP to a local receiver (traces + metrics)
   --quick                  the small configuration
   --json-only              no table on stderr
 Prints one JSON document on stdout; exits 1 when a notification is lost, duplicated or misdelivered.
@@ -54,6 +57,7 @@ const parsed = (() => {
         "connect-concurrency": { type: "string" },
         "drain-timeout": { type: "string" },
         quick: { type: "boolean", default: false },
+        tracing: { type: "string", default: "off" },
         "json-only": { type: "boolean", default: false }
       },
       strict: true
@@ -86,7 +90,12 @@ const config = {
   maxInFlight: positiveInt("max-in-flight", args["max-in-flight"], 256),
   connectConcurrency: positiveInt("connect-concurrency", args["connect-concurrency"], 100),
   drainTimeoutMs: positiveInt("drain-timeout", args["drain-timeout"], 10_000),
-  quick: args.quick
+  quick: args.quick,
+  tracing: args.tracing === "memory" || args.tracing === "otlp" ? args.tracing : "off"
+}
+if (args.tracing !== undefined && args.tracing !== config.tracing) {
+  process.stderr.write(`--tracing must be off, memory or otlp, got ${args.tracing}\n`)
+  process.exit(2)
 }
 const jsonOnly = args["json-only"]
 const say = (line: string) => {
@@ -146,10 +155,17 @@ const main = async (): Promise<number> => {
   const scope = Effect.runSync(Scope.make())
   let server: ServerProcess | undefined
   let pool: SocketPool | undefined
+  let receiver: OtlpReceiver | undefined
   try {
     const database = await Effect.runPromise(testDatabase.pipe(Scope.provide(scope)))
     say(`database ${database.name}`)
-    server = await startServer({ root, databaseUrl: database.url, apiKey, adminKey, tokenSecret })
+    receiver = config.tracing === "otlp" ? await startOtlpReceiver() : undefined
+    const tracingEnv: Record<string, string> = config.tracing === "memory"
+      ? { OTEL_TRACES_EXPORTER: "memory" }
+      : receiver !== undefined
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: "5000" }
+      : {}
+    server = await startServer({ root, databaseUrl: database.url, apiKey, adminKey, tokenSecret, env: tracingEnv })
     say(`server pid ${server.pid} on ${server.url} (logs in ${server.logDir})`)
     const idle = server.memory()
 
@@ -259,13 +275,14 @@ const main = async (): Promise<number> => {
     pool = undefined
     const stopped = await server.stop()
     const logProblems = countLogProblems([server.stdoutFile, server.stderrFile])
-    // runMain exits with 130 after SIGINT.
+    // An orderly stop exits 0 (130 from older servers).
     const abnormal = stopped.killed || (stopped.code !== 0 && stopped.code !== 130 && stopped.signal !== "SIGINT")
     const clean = !abnormal && logProblems.errors === 0 && logProblems.warnings === 0 && logProblems.otherLines === 0
 
     const report = {
       benchmark: "delivery",
       config,
+      otlpReceived: receiver === undefined ? null : receiver.counts(),
       sockets: {
         count: config.sockets,
         totalMs: round(connected.totalMs),
@@ -349,6 +366,7 @@ const main = async (): Promise<number> => {
   } finally {
     await pool?.closeAll()
     await server?.stop()
+    await receiver?.close()
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -56,7 +56,8 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
           item: NotifyItem.make({ userId: user, kind: "mention", title: "before the gap" })
         }],
         () => ({ inApp: true, push: false, email: "digest" }),
-        () => new Date(due)
+        () => new Date(due),
+        null
       )
       const built = () => query<{ scheduled_at: Date }>(database.url, "SELECT scheduled_at FROM digests")
 

@@ -35,7 +35,9 @@ const message = (userId: UserId, cursor: number, acceptedAt = 1_750_000_000_000 
   cursor: Cursor.make(cursor),
   previous: Cursor.make(cursor - 1),
   frame: JSON.stringify({ type: "notification", notification: { cursor, title: `n${cursor}` } }),
-  acceptedAt
+  acceptedAt,
+  kind: "mention",
+  trace: null
 })
 
 /** A listener that records what it receives. */

@@ -40,6 +40,8 @@ export interface TestServerOptions {
   readonly flagProvider?: string
   /** The out-of-app channels; by default as the environment configures them (off in tests). */
   readonly channels?: Parameters<typeof ServerLayer>[1]
+  /** Tracer and metric export; by default from the `OTEL_*` variables (none in tests: tracing off). */
+  readonly telemetry?: Parameters<typeof ServerLayer>[2]
 }
 
 /** The server's configuration; with `redisUrl` set it is a cluster node on a free runner port. */
@@ -84,7 +86,7 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
 export const testServer = (options: TestServerOptions) =>
   Effect.gen(function*() {
     // Tests read frames, not logs: only warnings and errors of the server are shown.
-    const context = yield* Layer.build(ServerLayer(testConfig(options), options.channels)).pipe(
+    const context = yield* Layer.build(ServerLayer(testConfig(options), options.channels, options.telemetry)).pipe(
       Effect.provideService(References.MinimumLogLevel, "Warn")
     )
     const http = Context.get(context, HttpServer)

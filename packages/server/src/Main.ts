@@ -32,6 +32,7 @@ import { DigestRepo } from "./storage/DigestRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
+import { TelemetryFromEnv } from "./telemetry/Telemetry.ts"
 import { RolloutRepo } from "./storage/RolloutRepo.ts"
 import { RolloutFlag } from "./rollout/RolloutFlag.ts"
 import { RolloutGuard } from "./rollout/RolloutGuard.ts"
@@ -102,10 +103,14 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
 /** Push and email as the environment configures them (each off when unset). */
 export const ChannelsFromEnv = ChannelsLive.pipe(Layer.provide(Layer.mergeAll(PushSender.layer, EmailSender.layer)))
 
-/** A running Herald server, configured by `config`. */
+/**
+ * A running Herald server, configured by `config`. `telemetry` installs the tracer and
+ * metric export (by default from the `OTEL_*` variables; tests pass an in-memory exporter).
+ */
 export const ServerLayer = (
   config: Layer.Layer<HeraldConfig, Config.ConfigError>,
-  channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError, Unsubscribe> = ChannelsFromEnv
+  channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError, Unsubscribe> = ChannelsFromEnv,
+  telemetry: Layer.Layer<never, Config.ConfigError> = TelemetryFromEnv
 ): Layer.Layer<HttpServer | Secrets | NotificationRepo | DigestScheduler, ConfigurationError | Config.ConfigError> =>
   Banner.pipe(
     Layer.provideMerge(HttpServer.layer),
@@ -122,5 +127,6 @@ export const ServerLayer = (
     Layer.provideMerge(channels),
     Layer.provideMerge(Core),
     Layer.provide(NodeServices.layer),
-    Layer.provide(config)
+    Layer.provide(config),
+    Layer.provide(telemetry)
   )

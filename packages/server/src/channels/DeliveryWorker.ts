@@ -7,13 +7,16 @@
  * Each provider has a circuit breaker: while a provider is failing, rows go
  * back to the queue without an attempt instead of piling up timeouts.
  */
-import { Cause, Context, Duration, Effect, Exit, Layer, Option, Queue, Schedule } from "effect"
+import { Cause, Context, DateTime, Duration, Effect, Exit, Layer, Metric, Option, Queue, Schedule } from "effect"
 import { CircuitBreaker } from "effect/persistence"
 import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { type ClaimedDelivery, DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
+import { deliveriesRecorded, deliveryLatency, emailsSent } from "../telemetry/Metrics.ts"
+import { continueTrace } from "../telemetry/TraceContext.ts"
+import { hashUserId } from "../telemetry/UserHash.ts"
 import { Channels, type SendOutcome } from "./Channels.ts"
 
 const ClaimBatch = 100
@@ -38,7 +41,19 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
     }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))
 
 
+    const counted = (row: ClaimedDelivery, outcome: string) =>
+      Metric.update(Metric.withAttributes(deliveriesRecorded, { channel: row.channel, outcome }), 1)
+
     const record = Effect.fnUntraced(function*(row: ClaimedDelivery, outcome: SendOutcome) {
+      const dies = outcome._tag === "Fail" || (outcome._tag === "Retry" && row.attempts >= config.maxAttempts)
+      // A retry that used the last attempt, or a failure that will not be retried, is a dead letter.
+      yield* counted(row, outcome._tag === "Sent" ? "sent" : outcome._tag === "Discard" ? "discarded" : dies ? "dead" : "retry")
+      if (outcome._tag === "Sent") {
+        const latency = Date.now() - DateTime.toEpochMillis(row.notification.createdAt)
+        yield* Metric.update(Metric.withAttributes(deliveryLatency, { channel: row.channel }), latency)
+        guard.window.deliveryLatencyOn(row.channel, latency)
+        if (row.channel === "email") yield* Metric.update(Metric.withAttributes(emailsSent, { type: "immediate" }), 1)
+      }
       switch (outcome._tag) {
         case "Sent": {
           const sends = yield* rows.markSent(row.id, outcome.providerId)
@@ -75,15 +90,40 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
     ) =>
       send.pipe(
         breaker.execute({ key: provider, classify }),
+        Effect.tap((outcomes) =>
+          Effect.annotateCurrentSpan("herald.outcome", [...new Set(outcomes.map((o) => o._tag.toLowerCase()))].join(","))
+        ),
         Effect.flatMap((outcomes) =>
           Effect.forEach(batch, (row, i) =>
             record(row, outcomes[i] ?? { _tag: "Retry", reason: `${provider} returned no outcome` }), { discard: true })
         ),
         Effect.catchTag("CircuitBreakerError", (error) => {
           const retryIn = error.reason._tag === "CircuitOpen" ? error.reason.retryAfter : Duration.seconds(1)
-          return Effect.forEach(batch, (row) => rows.release(row.id, retryIn, `${provider} circuit open`), { discard: true })
+          return Effect.annotateCurrentSpan("herald.outcome", "circuit_open").pipe(
+            Effect.andThen(Effect.forEach(batch, (row) => rows.release(row.id, retryIn, `${provider} circuit open`), { discard: true }))
+          )
         })
       )
+
+    // One span per send, continuing the notification's trace; the outcome is known after `record`.
+    const traced = (channel: "push" | "email", batch: ReadonlyArray<ClaimedDelivery>) =>
+    <A, E, R>(send: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+      const first = batch[0]
+      if (first === undefined) return send
+      return send.pipe(
+        Effect.withSpan(`Delivery.${channel}`, {
+          kind: "producer",
+          attributes: {
+            "herald.channel": channel,
+            "herald.kind": first.notification.kind,
+            "herald.user": hashUserId(first.notification.userId),
+            "herald.attempt": first.attempts,
+            "herald.targets": batch.length
+          }
+        }),
+        continueTrace(first.traceParent)
+      )
+    }
 
     const sendPush = (batch: ReadonlyArray<ClaimedDelivery>) =>
       Option.match(channels.push, {
@@ -113,8 +153,11 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         }
       }
       yield* Effect.all([
-        Effect.forEach(pushByNotification.values(), sendPush, { concurrency: 8, discard: true }),
-        Effect.forEach(emails, sendEmail, { concurrency: 8, discard: true })
+        Effect.forEach(pushByNotification.values(), (batch) => traced("push", batch)(sendPush(batch)), {
+          concurrency: 8,
+          discard: true
+        }),
+        Effect.forEach(emails, (row) => traced("email", [row])(sendEmail(row)), { concurrency: 8, discard: true })
       ], { concurrency: 2, discard: true })
       return claimed.length
     }).pipe(

@@ -9,11 +9,13 @@
  * sending claims the digest row with a lease, so a crash after the claim and
  * before the send sends it again once the lease runs out.
  */
-import { Cause, Context, DateTime, Effect, Layer, Option, Queue } from "effect"
-import { Channels } from "../channels/Channels.ts"
+import { Cause, Context, DateTime, Effect, Layer, Metric, Option, Queue } from "effect"
+import { Channels, type SendOutcome } from "../channels/Channels.ts"
 import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
-import { DigestRepo } from "../storage/DigestRepo.ts"
+import { type ClaimedDigest, DigestRepo } from "../storage/DigestRepo.ts"
+import { emailsSent } from "../telemetry/Metrics.ts"
+import { hashUserId } from "../telemetry/UserHash.ts"
 
 const Batch = 100
 
@@ -29,23 +31,41 @@ export class DigestScheduler extends Context.Service<DigestScheduler, {
     const channels = yield* Channels
     const wakeups = yield* Queue.sliding<void>(1)
 
+    const record = (digest: ClaimedDigest, outcome: SendOutcome) => {
+      switch (outcome._tag) {
+        case "Sent":
+          return Metric.update(Metric.withAttributes(emailsSent, { type: "digest" }), 1).pipe(
+            Effect.andThen(digests.markSent(digest.id, outcome.providerId))
+          )
+        case "Retry":
+          return digests.markFailed(digest.id, outcome.reason, outcome.retryAfter ?? retryDelay(config, digest.attempts), config.maxAttempts)
+        case "Fail":
+        case "Discard":
+          return digests.markFailed(digest.id, outcome.reason, config.retryMax, digest.attempts)
+      }
+    }
+
     const send = Effect.gen(function*() {
       const claimed = yield* digests.claim(Batch, config.deliveryLease)
       yield* Effect.forEach(claimed, (digest) =>
         Option.match(channels.email, {
           onNone: () => digests.markFailed(digest.id, "email is not configured", config.retryMax, digest.attempts),
           onSome: (email) =>
-            email.sendDigest(digest.userId, digest.target, digest.items).pipe(Effect.flatMap((outcome) => {
-              switch (outcome._tag) {
-                case "Sent":
-                  return digests.markSent(digest.id, outcome.providerId)
-                case "Retry":
-                  return digests.markFailed(digest.id, outcome.reason, outcome.retryAfter ?? retryDelay(config, digest.attempts), config.maxAttempts)
-                case "Fail":
-                case "Discard":
-                  return digests.markFailed(digest.id, outcome.reason, config.retryMax, digest.attempts)
-              }
-            }))
+            email.sendDigest(digest.userId, digest.target, digest.items).pipe(
+              Effect.tap((outcome) => Effect.annotateCurrentSpan("herald.outcome", outcome._tag.toLowerCase())),
+              Effect.flatMap((outcome) => record(digest, outcome)),
+              Effect.withSpan("Delivery.digest", {
+                kind: "producer",
+                // A digest gathers many notifications, so it is a trace of its own.
+                root: true,
+                attributes: {
+                  "herald.channel": "digest",
+                  "herald.user": hashUserId(digest.userId),
+                  "herald.attempt": digest.attempts,
+                  "herald.items": digest.items.length
+                }
+              })
+            )
         }), { concurrency: 8, discard: true })
       return claimed.length
     })

@@ -7,7 +7,7 @@
  * Listeners are plain callbacks because they run once per frame per socket:
  * they must be cheap and must not fail.
  */
-import type { Cursor, UserId } from "@herald/domain"
+import type { Cursor, NotificationKind, UserId } from "@herald/domain"
 import { Context, Effect, Layer, type Scope } from "effect"
 
 export interface FanoutMessage {
@@ -22,6 +22,10 @@ export interface FanoutMessage {
   readonly frame: string
   /** When the publish was accepted (stored), in epoch milliseconds: the start of delivery latency. */
   readonly acceptedAt: number
+  /** The notification's kind, for the socket write's span and metrics. */
+  readonly kind: NotificationKind
+  /** The publish's `traceparent` (null with tracing off): the socket write continues that trace. */
+  readonly trace: string | null
 }
 
 export type FanoutListener = (message: FanoutMessage) => void

@@ -25,7 +25,7 @@
  * subscribes again to every wanted channel and then calls each subscription's
  * `onGap`, so the gateway makes those sockets catch up from PostgreSQL.
  */
-import { ConfigurationError, Cursor, UserId } from "@herald/domain"
+import { ConfigurationError, Cursor, NotificationKind, UserId } from "@herald/domain"
 import { Effect, Exit, Fiber, FiberSet, Layer, Redacted, Schema, SchemaIssue, type Scope } from "effect"
 import { createClient } from "redis"
 import { FanoutBus, type FanoutListener, type FanoutMessage } from "./FanoutBus.ts"
@@ -38,7 +38,9 @@ const WireMessage = Schema.fromJsonString(Schema.Struct({
   cursor: Cursor,
   previous: Cursor,
   frame: Schema.String,
-  acceptedAt: Schema.Finite
+  acceptedAt: Schema.Finite,
+  kind: NotificationKind,
+  trace: Schema.NullOr(Schema.String.check(Schema.isMaxLength(100)))
 }))
 const decodeWire = Schema.decodeUnknownExit(WireMessage)
 const formatIssue = SchemaIssue.makeFormatterDefault()
@@ -50,7 +52,9 @@ const encodeWire = (message: FanoutMessage): string =>
     cursor: message.cursor,
     previous: message.previous,
     frame: message.frame,
-    acceptedAt: message.acceptedAt
+    acceptedAt: message.acceptedAt,
+    kind: message.kind,
+    trace: message.trace
   })
 
 const errorMessage = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)

@@ -3,10 +3,12 @@
  * that user's mailbox entity; reads go straight to the repository.
  */
 import { AppRpcs, NotificationId, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Option } from "effect"
+import type { Headers } from "effect/http"
 import { SecureRandom } from "effect/crypto"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
+import { continueTrace } from "../telemetry/TraceContext.ts"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
@@ -15,6 +17,17 @@ import { ClientTokens } from "./ClientTokens.ts"
 type ClusterError = MailboxFull | AlreadyProcessingMessage | PersistenceError | EntityNotAssignedToRunner
 
 const DefaultTokenTtlSeconds = 3600
+
+/**
+ * An app that calls with a W3C `traceparent` header but no RPC-level span (any HTTP client,
+ * not Effect's) gets its trace continued: the publish and everything after it join that trace.
+ * Effect clients propagate their span in the RPC message itself, and that wins.
+ */
+const adoptCallerTrace = <A, E, R>(headers: Headers.Headers, effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+    const propagated = Option.isSome(span) && Option.isSome(span.value.parent)
+    return propagated ? effect : continueTrace(headers["traceparent"])(effect)
+  })
 const DefaultInboxPage = 50
 
 export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
@@ -58,25 +71,28 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
       })
     )
 
+  const notify = Effect.fn("Herald.notify")(function*(items: ReadonlyArray<NotifyItem>) {
+    yield* Effect.annotateCurrentSpan({ "herald.items": items.length })
+    // Items are grouped per user (one transaction each), then answered in the caller's order.
+    const groups = new Map<UserId, Array<number>>()
+    items.forEach((item, index) => {
+      const group = groups.get(item.userId)
+      if (group === undefined) groups.set(item.userId, [index])
+      else group.push(index)
+    })
+    const results: Array<NotifyResult> = []
+    yield* Effect.forEach(groups, ([userId, indices]) =>
+      publishFor(userId, indices.flatMap((index) => items[index] ?? [])).pipe(
+        Effect.map((answers) => answers.forEach((answer, i) => {
+          const index = indices[i]
+          if (index !== undefined) results[index] = answer
+        }))
+      ), { concurrency: 16, discard: true })
+    return { results }
+  })
+
   return AppRpcs.AppRpcs.of({
-    Notify: Effect.fn("Rpc.Notify")(function*({ items }) {
-      // Items are grouped per user (one transaction each), then answered in the caller's order.
-      const groups = new Map<UserId, Array<number>>()
-      items.forEach((item, index) => {
-        const group = groups.get(item.userId)
-        if (group === undefined) groups.set(item.userId, [index])
-        else group.push(index)
-      })
-      const results: Array<NotifyResult> = []
-      yield* Effect.forEach(groups, ([userId, indices]) =>
-        publishFor(userId, indices.flatMap((index) => items[index] ?? [])).pipe(
-          Effect.map((answers) => answers.forEach((answer, i) => {
-            const index = indices[i]
-            if (index !== undefined) results[index] = answer
-          }))
-        ), { concurrency: 16, discard: true })
-      return { results }
-    }),
+    Notify: ({ items }, { headers }) => adoptCallerTrace(headers, notify(items)),
     ListInbox: Effect.fn("Rpc.ListInbox")(function*(query) {
       const limit = query.limit ?? DefaultInboxPage
       const items = yield* repo.inbox({

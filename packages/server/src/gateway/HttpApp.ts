@@ -1,12 +1,13 @@
 /**
  * The HTTP routes: `/rpc` (the app RPC group, API key required), `/rpc/admin`
  * (the admin group, admin key required), `/unsubscribe` (one-click email
- * unsubscribe, by a signed link), `/healthz`
+ * unsubscribe, by a signed link), `/metrics` (Prometheus text, admin key), `/healthz`
  * (the process is up) and `/readyz` (it can reach its database).
  */
 import { AdminRpcs, AppRpcs } from "@herald/domain"
 import { Effect } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { PrometheusMetrics } from "effect/observability"
 import { RpcServer } from "effect/rpc"
 import { SqlClient } from "effect/sql"
 import { ApiKeys } from "./ApiKeys.ts"
@@ -47,6 +48,15 @@ export const makeHttpApp = Effect.gen(function*() {
           return problem(401, "Unauthorized", "missing or wrong admin key: send Authorization: Bearer <HERALD_ADMIN_KEY>")
         }
         return yield* adminRpc
+      }
+      case "/metrics": {
+        // Prometheus scrapes with the admin key as a bearer token (`authorization` in its scrape config).
+        if (keys.scopeOf(request.headers["authorization"]) !== "admin") {
+          return problem(401, "Unauthorized", "metrics need the admin key: send Authorization: Bearer <HERALD_ADMIN_KEY>")
+        }
+        return HttpServerResponse.text(yield* PrometheusMetrics.format(), {
+          contentType: "text/plain; version=0.0.4; charset=utf-8"
+        })
       }
       case "/unsubscribe":
         return yield* unsubscribe

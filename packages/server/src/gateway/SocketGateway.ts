@@ -13,7 +13,7 @@
  * code; only authentication and catch-up (database reads) run as effects.
  */
 import { Cursor, Socket, type TokenRejected, type UserId } from "@herald/domain"
-import { Context, Duration, Effect, Exit, FiberSet, Layer, Schedule, Schema, Scope, SchemaIssue } from "effect"
+import { Context, Duration, Effect, Exit, FiberSet, Layer, Option, References, Schedule, Schema, Scope, SchemaIssue, type Tracer } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { type RawData, type WebSocket, WebSocketServer } from "ws"
@@ -21,11 +21,23 @@ import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { notificationFrameText } from "../mailbox/UserMailbox.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
-import { inAppDeliveryLatency, socketAuthFailures, socketConnects, socketsLive } from "../telemetry/Metrics.ts"
+import {
+  inAppAckLatency,
+  inAppDelivered,
+  inAppDeliveryLatency,
+  socketAuthFailures,
+  socketConnects,
+  socketErrors,
+  socketReconnects,
+  socketsLive
+} from "../telemetry/Metrics.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
+import { spanFromTraceparent } from "../telemetry/TraceContext.ts"
+import { hashUserId } from "../telemetry/UserHash.ts"
 import { ClientTokens } from "./ClientTokens.ts"
 
 const ReplayPageSize = 500
+const MaxUnacked = 256
 const AckFlushMillis = 200
 const NoCursor = Cursor.make(0)
 
@@ -40,6 +52,14 @@ interface Connection {
   subscription: Scope.Closeable | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
   ackCursor: Cursor
+  userHash: string
+  /** Frames written live and not acked yet: for the ack latency and the ack span. */
+  readonly unacked: Map<Cursor, {
+    readonly parent: Tracer.ExternalSpan | undefined
+    readonly writtenAt: bigint
+    readonly acceptedAt: number
+    readonly kind: string
+  }>
   /** The highest `previous` cursor a frame named that had not been sent: a catch-up covers up to it. */
   gapUntil: Cursor
   ackTimer: ReturnType<typeof setTimeout> | undefined
@@ -91,10 +111,75 @@ function make() {
     const sendError = (conn: Connection, code: Socket.SocketErrorCode, message: string) =>
       send(conn, frameText(new Socket.ErrorFrame({ type: "error", code, message })))
 
+    // Socket writes and client acks are spans of the notification's own trace, made here in the
+    // socket callbacks (no fiber per frame) from the trace context the frame carries.
+    const tracer = yield* Effect.tracer
+    const tracing = yield* References.TracerEnabled
+    const nowNanos = () => BigInt(Date.now()) * 1_000_000n
+    const deliverySpan = (
+      name: string,
+      parent: Tracer.ExternalSpan,
+      startTime: bigint,
+      attributes: Record<string, string | number>
+    ) => {
+      const span = tracer.span({
+        name,
+        parent: Option.some(parent),
+        annotations: Context.empty(),
+        links: [],
+        startTime,
+        kind: "producer",
+        root: false,
+        sampled: parent.sampled
+      })
+      for (const [key, value] of Object.entries(attributes)) span.attribute(key, value)
+      span.end(nowNanos(), Exit.void)
+    }
+    // Every live write is remembered until acked (bounded), for the ack latency metric and,
+    // with tracing on, the ack span.
+    const recordWrite = (conn: Connection, message: FanoutMessage) => {
+      const writtenAt = nowNanos()
+      const parent = tracing ? Option.getOrUndefined(spanFromTraceparent(message.trace)) : undefined
+      if (parent !== undefined) {
+        deliverySpan("Delivery.socket", parent, writtenAt, {
+          "herald.channel": "in_app",
+          "herald.kind": message.kind,
+          "herald.user": conn.userHash,
+          "herald.attempt": 1,
+          "herald.outcome": "written",
+          "herald.cursor": message.cursor
+        })
+      }
+      conn.unacked.set(message.cursor, { parent, writtenAt, acceptedAt: message.acceptedAt, kind: message.kind })
+      // A client that never acks must not grow this without bound.
+      if (conn.unacked.size > MaxUnacked) {
+        const oldest = conn.unacked.keys().next()
+        if (!oldest.done) conn.unacked.delete(oldest.value)
+      }
+    }
+    const recordAcks = (conn: Connection, cursor: Cursor) => {
+      const now = Date.now()
+      for (const [sent, entry] of conn.unacked) {
+        if (sent > cursor) continue
+        conn.unacked.delete(sent)
+        inAppAckLatency.updateUnsafe(now - entry.acceptedAt, context)
+        guard.window.ackLatency(now - entry.acceptedAt)
+        if (entry.parent === undefined) continue
+        deliverySpan("Delivery.ack", entry.parent, entry.writtenAt, {
+          "herald.channel": "in_app",
+          "herald.kind": entry.kind,
+          "herald.user": conn.userHash,
+          "herald.outcome": "acked",
+          "herald.cursor": sent
+        })
+      }
+    }
+
     // One per authenticated session at most: what the rollout guard's socket error rate counts.
     const sessionFailed = (conn: Connection) => {
       if (conn.userId === undefined || conn.state === "closed") return
       guard.window.sessionFailed()
+      socketErrors.updateUnsafe(1, context)
     }
 
     const close = (conn: Connection, code: number, reason: string) => {
@@ -132,6 +217,8 @@ function make() {
         }
         conn.lastSent = message.cursor
         send(conn, message.frame)
+        recordWrite(conn, message)
+        inAppDelivered.updateUnsafe(1, context)
         const latency = Date.now() - message.acceptedAt
         inAppDeliveryLatency.updateUnsafe(latency, context)
         guard.window.deliveryLatency(latency)
@@ -203,8 +290,10 @@ function make() {
       if (conn.state !== "authenticating") return
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
       conn.userId = userId
+      conn.userHash = hashUserId(userId)
       conn.state = "syncing"
       socketConnects.updateUnsafe(1, context)
+      if (frame.resume !== undefined) socketReconnects.updateUnsafe(1, context)
       guard.window.sessionOpened(frame.resume !== undefined)
       socketsLive.modifyUnsafe(1, context)
       yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
@@ -255,6 +344,7 @@ function make() {
         case "ack": {
           if (conn.userId === undefined) return sendError(conn, "not_authenticated", "send an auth frame first")
           if (frame.cursor > conn.ackCursor) conn.ackCursor = frame.cursor
+          recordAcks(conn, frame.cursor)
           if (conn.ackTimer === undefined) conn.ackTimer = setTimeout(() => flushAck(conn), AckFlushMillis)
           return
         }
@@ -279,6 +369,8 @@ function make() {
         authTimer: undefined,
         ackCursor: NoCursor,
         gapUntil: NoCursor,
+        userHash: "",
+        unacked: new Map(),
         ackTimer: undefined
       }
       connections.add(conn)

@@ -39,6 +39,8 @@ import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { nextFire } from "../digest/DigestTime.ts"
 import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
+import { currentTraceparent } from "../telemetry/TraceContext.ts"
+import { hashUserId } from "../telemetry/UserHash.ts"
 import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
@@ -67,12 +69,20 @@ export const UserMailbox = Entity.make("UserMailbox", [Publish, GetPreferences, 
 
 const encodeFrame = Schema.encodeSync(Socket.NotificationFrame)
 
-const fanoutMessage = (userId: UserId, notification: Notification, previous: Cursor, acceptedAt: number): FanoutMessage => ({
+const fanoutMessage = (
+  userId: UserId,
+  notification: Notification,
+  previous: Cursor,
+  acceptedAt: number,
+  trace: string | null
+): FanoutMessage => ({
   userId,
   cursor: notification.cursor,
   previous,
   frame: notificationFrameText(notification),
-  acceptedAt
+  acceptedAt,
+  kind: notification.kind,
+  trace
 })
 
 /** The JSON text of a notification frame, built once and written to every socket of the user. */
@@ -89,6 +99,7 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const worker = yield* DeliveryWorker
     const channels = yield* Channels
     const flag = yield* RolloutFlag
+    const userHash = hashUserId(userId)
     const guard = yield* RolloutGuard
     const pushOn = Option.isSome(channels.push)
     const emailOn = Option.isSome(channels.email)
@@ -113,11 +124,15 @@ export const UserMailboxLayer = UserMailbox.toLayer(
         cached = updated
         return updated
       }),
-      Publish: Effect.fnUntraced(function*({ payload }) {
+      Publish: Effect.fn("Mailbox.publish")(function*({ payload }) {
+        yield* Effect.annotateCurrentSpan({ "herald.user": userHash, "herald.items": payload.items.length })
         const prefs = yield* currentPreferences
         // Outside the rollout (or under the kill switch) a user gets what they had before
         // real-time notifications: an immediate email, nothing pushed or sent to sockets.
-        const realtime = yield* flag.isEnabled(userId)
+        const realtime = yield* flag.isEnabled(userId).pipe(
+          Effect.tap((on) => Effect.annotateCurrentSpan({ "herald.realtime": on })),
+          Effect.withSpan("Mailbox.route", { attributes: { "herald.user": userHash } })
+        )
         const route = (kind: NotificationKind): Route => {
           if (!realtime) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
           const wanted = prefs.kinds[kind]
@@ -127,6 +142,7 @@ export const UserMailboxLayer = UserMailbox.toLayer(
             email: emailOn ? wanted.email : "off"
           }
         }
+        const trace = yield* currentTraceparent
         const now = yield* DateTime.now
         const digestDueAt = () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, DateTime.toEpochMillis(now)))
         const previous = yield* previousInApp
@@ -134,7 +150,7 @@ export const UserMailboxLayer = UserMailbox.toLayer(
         // stored notification whose frames were skipped would leave this entity's idea of the
         // previous in-app cursor behind, and sockets would not notice the frame they missed.
         const { deliveries, results, resent, stored } = yield* Effect.uninterruptible(Effect.gen(function*() {
-          const published = yield* repo.publish(userId, payload.items, route, digestDueAt).pipe(
+          const published = yield* repo.publish(userId, payload.items, route, digestDueAt, trace).pipe(
             Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
           )
           const acceptedAt = Date.now()
@@ -144,13 +160,13 @@ export const UserMailboxLayer = UserMailbox.toLayer(
           // so sockets that lack it catch up from the store and the others skip it.
           for (const notification of [...published.resent, ...published.duplicates]) {
             if (realtime && prefs.kinds[notification.kind].inApp) {
-              frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt))
+              frames.push(fanoutMessage(userId, notification, notification.cursor, acceptedAt, trace))
             }
           }
           let last = previous
           for (const notification of published.stored) {
             if (realtime && prefs.kinds[notification.kind].inApp) {
-              frames.push(fanoutMessage(userId, notification, last, acceptedAt))
+              frames.push(fanoutMessage(userId, notification, last, acceptedAt, trace))
               last = notification.cursor
             }
           }

@@ -15,6 +15,7 @@ import deliveries from "./migrations/0003_deliveries.ts"
 import digests from "./migrations/0004_digests.ts"
 import rollout from "./migrations/0005_rollout.ts"
 import nodeStats from "./migrations/0006_node_stats.ts"
+import traceContext from "./migrations/0007_trace_context.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -23,7 +24,8 @@ export const migrations = Migrator.fromRecord({
   "0003_deliveries": deliveries,
   "0004_digests": digests,
   "0005_rollout": rollout,
-  "0006_node_stats": nodeStats
+  "0006_node_stats": nodeStats,
+  "0007_trace_context": traceContext
 })
 
 const runMigrations = Migrator.make({})

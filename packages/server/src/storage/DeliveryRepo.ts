@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
   /** Attempts including this one. */
   readonly attempts: number
   readonly notification: Notification
+  /** The publish's `traceparent`: the send continues the notification's trace. */
+  readonly traceParent: string | null
 }
 
 // A claimed row is the delivery's own columns beside its notification's.
@@ -35,6 +37,7 @@ const ClaimedRow = Schema.Struct({
   channel: DeliveryChannel,
   target: Schema.String,
   attempts: Schema.Number,
+  traceParent: Schema.NullOr(Schema.String),
   ...Notification.fields
 })
 
@@ -80,13 +83,17 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
         RETURNING d.id::float8 AS "deliveryId", d.channel, d.target, d.attempts, n.id::text AS id,
           n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
           n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt",
-          to_json(n.read_at)#>>'{}' AS "readAt"`.pipe(Effect.flatMap(decodeClaimed), Effect.mapError(unavailable))
-      return rows.map(({ attempts, channel, deliveryId, target, ...notification }): ClaimedDelivery => ({
+          to_json(n.read_at)#>>'{}' AS "readAt", n.trace_parent AS "traceParent"`.pipe(
+          Effect.flatMap(decodeClaimed),
+          Effect.mapError(unavailable)
+        )
+      return rows.map(({ attempts, channel, deliveryId, target, traceParent, ...notification }): ClaimedDelivery => ({
         id: deliveryId,
         channel,
         target,
         attempts,
-        notification: new Notification(notification)
+        notification: new Notification(notification),
+        traceParent
       }))
     })
 

@@ -64,7 +64,9 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     items: ReadonlyArray<PublishItem>,
     route: (kind: NotificationKind) => Route,
     /** When the user's next digest is due, asked only when an item goes to the digest (kept if one is already due). */
-    digestDueAt: () => Date
+    digestDueAt: () => Date,
+    /** The publish's trace, kept with the rows so later sends continue it. */
+    traceParent: string | null
   ): Effect.Effect<Published, StorageUnavailable>
   /** Up to `limit` in-app notifications with a cursor above `after`, oldest first. */
   pageAfter(userId: UserId, after: Cursor, limit: number): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
@@ -98,7 +100,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       userId: UserId,
       rows: Arr.NonEmptyReadonlyArray<Notification>,
       route: (kind: NotificationKind) => Route,
-      digestDueAt: () => Date
+      digestDueAt: () => Date,
+      traceParent: string | null
     ) => {
       const routed = rows.map((n) => ({ n, to: route(n.kind) }))
       const toDigest = routed.some(({ to }) => to.email === "digest")
@@ -129,10 +132,11 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           RETURNING last_cursor
         ), inserted AS (
           INSERT INTO notifications
-            (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, digest_state, created_at)
+            (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, digest_state, created_at,
+             trace_parent)
           SELECT v.id::uuid, ${userId}, counter.last_cursor - ${rows.length} + v.ord::int, v.kind, v.title,
                  v.body, v.link, v.actor, v.key, v.in_app::boolean, v.push::boolean, v.email_route,
-                 CASE WHEN v.email_route = 'digest' THEN 'pending' END, ${DateTime.toDateUtc(rows[0].createdAt)}
+                 CASE WHEN v.email_route = 'digest' THEN 'pending' END, ${DateTime.toDateUtc(rows[0].createdAt)}, ${traceParent}
           FROM counter, (VALUES ${values}) AS v (id, ord, kind, title, body, link, actor, key, in_app, push, email_route)
           RETURNING id, cursor, push, email_route
         )${deliveryRows}
@@ -154,7 +158,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       earlier: ReadonlyArray<Notification>,
       route: (kind: NotificationKind) => Route,
       digestDueAt: () => Date,
-      now: DateTime.Utc
+      now: DateTime.Utc,
+      traceParent: string | null
     ) {
       const byId = new Map(earlier.map((n) => [n.id, n]))
       const byKey = new Map(earlier.flatMap((n) => n.idempotencyKey === null ? [] : [[n.idempotencyKey, n] as const]))
@@ -183,7 +188,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       let stored: ReadonlyArray<Notification> = []
       let deliveries = 0
       if (Arr.isReadonlyArrayNonEmpty(provisional)) {
-        const [answer] = yield* insertFresh(userId, provisional, route, digestDueAt)
+        const [answer] = yield* insertFresh(userId, provisional, route, digestDueAt, traceParent)
         const first = answer?.first ?? 1
         deliveries = answer?.deliveries ?? 0
         stored = provisional.map((n, index) => new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true }))
@@ -212,7 +217,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       userId: UserId,
       items: ReadonlyArray<PublishItem>,
       route: (kind: NotificationKind) => Route,
-      digestDueAt: () => Date
+      digestDueAt: () => Date,
+      traceParent: string | null
     ) {
       const now = yield* DateTime.now
       const keys = items.flatMap(({ item }) => item.idempotencyKey === undefined ? [] : [item.idempotencyKey])
@@ -220,12 +226,12 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       // Keys are looked up first (duplicates by key are common); ids only when the insert
       // collides with one, which happens only when a publish is resent after its node died.
       const earlier = keys.length > 0 ? yield* lookup(userId, keys, ids) : []
-      return yield* publishWith(userId, items, earlier, route, digestDueAt, now).pipe(
+      return yield* publishWith(userId, items, earlier, route, digestDueAt, now, traceParent).pipe(
         Effect.catchIf(
           (error) => keys.length === 0 && isUniqueViolation(error),
           () =>
             lookup(userId, keys, ids).pipe(
-              Effect.flatMap((found) => publishWith(userId, items, found, route, digestDueAt, now))
+              Effect.flatMap((found) => publishWith(userId, items, found, route, digestDueAt, now, traceParent))
             )
         ),
         Effect.mapError(unavailable)

@@ -41,3 +41,40 @@ export const rolloutGuardTrips = Metric.counter("herald_rollout_guard_trips_tota
 export const rolloutEnabled = Metric.gauge("herald_rollout_enabled", {
   description: "1 while real-time notifications are on (kill switch off), 0 while killed"
 })
+
+const latencyBoundaries = Metric.exponentialBoundaries({ start: 0.5, factor: 2, count: 20 })
+
+export const inAppAckLatency = Metric.histogram("herald_in_app_ack_latency_ms", {
+  description: "Publish accepted (stored) → the client acked the frame, in milliseconds",
+  boundaries: latencyBoundaries
+})
+
+export const inAppDelivered = Metric.counter("herald_in_app_delivered_total", {
+  description: "Notification frames written to sockets live (not counting catch-up replays)",
+  incremental: true
+})
+
+export const socketErrors = Metric.counter("herald_socket_errors_total", {
+  description: "Authenticated socket sessions that ended in an error (dropped without a close frame, heartbeat timeout, storage failure)",
+  incremental: true
+})
+
+export const socketReconnects = Metric.counter("herald_socket_reconnects_total", {
+  description: "Sockets that authenticated with a resume cursor (a client coming back)",
+  incremental: true
+})
+
+export const deliveriesRecorded = Metric.counter("herald_deliveries_total", {
+  description: "Push and email send attempts by outcome (attributes: channel, outcome = sent|retry|failed|dead|discarded)",
+  incremental: true
+})
+
+export const deliveryLatency = Metric.histogram("herald_delivery_latency_ms", {
+  description: "Notification stored → push or email accepted by the provider, in milliseconds (attribute: channel)",
+  boundaries: latencyBoundaries
+})
+
+export const emailsSent = Metric.counter("herald_emails_sent_total", {
+  description: "Emails the provider accepted (attribute: type = immediate|digest)",
+  incremental: true
+})

@@ -1,0 +1,100 @@
+/**
+ * One notification, one trace: the span tree of a notification delivered to
+ * a socket (written, then acked), by push and by email, continuing the trace
+ * of the app that called `Notify`, exported through OpenTelemetry's SDK to
+ * an in-memory exporter. Spans carry kind, channel, attempt, outcome and a
+ * hashed user id, never the raw id or the content.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { assert, it } from "@effect/vitest"
+import { HeraldClient } from "@herald/client"
+import { redacting } from "@herald/server/telemetry/RedactingSpanProcessor"
+import { hashUserId } from "@herald/server/telemetry/UserHash"
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Context, Effect, Layer } from "effect"
+import { eventually } from "../support/eventually.ts"
+import { openRaw } from "../support/RawSocket.ts"
+import { makeScriptedChannels } from "../support/ScriptedChannels.ts"
+import { testDatabase } from "../support/TestDatabase.ts"
+import { apiKey, testServer } from "../support/TestServer.ts"
+
+const User = "trace-user-alice@example.com"
+const Title = "secret title 42"
+
+it.live("a notification delivered on three channels is one trace: Notify → publish → persist and route → socket write and ack, push, email", () =>
+  Effect.gen(function*() {
+    const exporter = new InMemorySpanExporter()
+    const telemetry = NodeSdk.layer(() => ({
+      resource: { serviceName: "herald-test" },
+      // Herald wraps every processor it installs the same way (see Telemetry.ts).
+      spanProcessor: redacting(new SimpleSpanProcessor(exporter))
+    }))
+    const database = yield* testDatabase
+    const channels = makeScriptedChannels()
+    const server = yield* testServer({ databaseUrl: database.url, channels: channels.layer, telemetry, deliveryPoll: "100 millis" })
+    const client = yield* Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
+    yield* client.updatePreferences(User, {
+      emailAddress: "alice@example.com",
+      kinds: { mention: { inApp: true, push: true, email: "immediate" } }
+    })
+    yield* client.registerDevice(User, "alice-phone", "android")
+    const socket = yield* openRaw(server.wsUrl)
+    yield* socket.sendJson({ type: "auth", token: (yield* client.issueClientToken(User)).token })
+    yield* socket.until("synced")
+
+    // The app's own span: Herald's spans must join its trace.
+    const { sent, traceId } = yield* Effect.gen(function*() {
+      const span = yield* Effect.currentSpan
+      const sent = yield* client.notify({ userId: User, kind: "mention", title: Title })
+      return { sent, traceId: span.traceId }
+    }).pipe(Effect.withSpan("app.handle-comment"))
+    const frame = yield* socket.next()
+    assert.strictEqual(frame.type, "notification")
+    yield* socket.sendJson({ type: "ack", cursor: sent.cursor })
+
+    const names = ["Herald.notify", "Mailbox.publish", "Mailbox.route", "NotificationRepo.publish", "Delivery.socket", "Delivery.ack", "Delivery.push", "Delivery.email"]
+    const spans = yield* eventually(
+      Effect.sync(() => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)),
+      (found) => names.every((name) => found.some((span) => span.name === name)),
+      { times: 100, every: "100 millis" }
+    )
+    const byName = (name: string): ReadableSpan => {
+      const span = spans.find((s) => s.name === name)
+      if (span === undefined) return assert.fail(`no ${name} span in the trace; got ${spans.map((s) => s.name).join(", ")}`)
+      return span
+    }
+    const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
+    for (const name of names) byName(name)
+
+    // The tree: the mailbox's publish is under the Notify call, persist and route under the publish,
+    // and every channel's delivery continues from the publish.
+    const publish = byName("Mailbox.publish")
+    assert.strictEqual(parentOf(byName("NotificationRepo.publish")), publish.spanContext().spanId)
+    assert.strictEqual(parentOf(byName("Mailbox.route")), publish.spanContext().spanId)
+    for (const name of ["Delivery.socket", "Delivery.ack", "Delivery.push", "Delivery.email"]) {
+      assert.strictEqual(parentOf(byName(name)), publish.spanContext().spanId, `${name} continues from the publish`)
+    }
+    const notifySpan = byName("Herald.notify")
+    let ancestor: ReadableSpan | undefined = publish
+    while (ancestor !== undefined && ancestor !== notifySpan) {
+      const parentId = parentOf(ancestor)
+      ancestor = spans.find((s) => s.spanContext().spanId === parentId)
+    }
+    assert.strictEqual(ancestor, notifySpan, "the publish is a descendant of the Notify call")
+
+    // Attributes: channel, kind, attempt, outcome, and the user only as a hash.
+    const attrs = (name: string) => byName(name).attributes
+    assert.deepInclude(attrs("Delivery.socket"), { "herald.channel": "in_app", "herald.kind": "mention", "herald.outcome": "written" })
+    assert.deepInclude(attrs("Delivery.ack"), { "herald.channel": "in_app", "herald.outcome": "acked" })
+    assert.deepInclude(attrs("Delivery.push"), { "herald.channel": "push", "herald.kind": "mention", "herald.attempt": 1, "herald.outcome": "sent" })
+    assert.deepInclude(attrs("Delivery.email"), { "herald.channel": "email", "herald.attempt": 1, "herald.outcome": "sent" })
+    const hash = attrs("Delivery.push")["herald.user"]
+    assert.strictEqual(hash, hashUserId(User))
+    assert.strictEqual(attrs("Delivery.socket")["herald.user"], hash)
+    assert.strictEqual(attrs("Mailbox.publish")["herald.user"], hash)
+
+    const everything = JSON.stringify(exporter.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes, events: span.events })))
+    assert.notInclude(everything, User, "the raw user id is in no span")
+    assert.notInclude(everything, "alice@example.com", "nor the email address")
+    assert.notInclude(everything, Title, "nor the content")
+  }).pipe(Effect.scoped), { timeout: 60_000 })
