@@ -98,3 +98,49 @@ it.live("a notification delivered on three channels is one trace: Notify → pub
     assert.notInclude(everything, "alice@example.com", "nor the email address")
     assert.notInclude(everything, Title, "nor the content")
   }).pipe(Effect.scoped), { timeout: 60_000 })
+
+it.live("an app that is not on Effect continues its trace by sending a W3C traceparent header with Notify", () =>
+  Effect.gen(function*() {
+    const exporter = new InMemorySpanExporter()
+    const telemetry = NodeSdk.layer(() => ({ resource: { serviceName: "herald-test" }, spanProcessor: redacting(new SimpleSpanProcessor(exporter)) }))
+    const database = yield* testDatabase
+    const server = yield* testServer({ databaseUrl: database.url, telemetry })
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+    const callerSpan = "00f067aa0ba902b7"
+    // The RPC wire format as any HTTP client would send it (JSON, one request).
+    const response = yield* Effect.promise(() =>
+      fetch(`${server.url}/rpc`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${apiKey}`,
+          traceparent: `00-${traceId}-${callerSpan}-01`
+        },
+        body: JSON.stringify({
+          _tag: "Request",
+          id: "1",
+          tag: "Notify",
+          payload: { items: [{ userId: "plain-http-user", kind: "mention", title: "from curl" }] },
+          headers: []
+        })
+      }).then(async (r) => ({ status: r.status, text: await r.text() }))
+    )
+    assert.strictEqual(response.status, 200, response.text)
+    assert.include(response.text, "Success", response.text)
+    const spans = yield* eventually(
+      Effect.sync(() => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)),
+      (found) => ["Herald.notify", "Mailbox.publish", "NotificationRepo.publish"].every((name) => found.some((s) => s.name === name)),
+      { times: 50, every: "100 millis" }
+    )
+    // Up from the publish, Herald's outermost span hangs off the caller's span.
+    let top = spans.find((s) => s.name === "Herald.notify")
+    const path: Array<string> = []
+    while (top !== undefined) {
+      path.push(top.name)
+      const parentId = top.parentSpanContext?.spanId
+      const parent = spans.find((s) => s.spanContext().spanId === parentId)
+      if (parent === undefined) break
+      top = parent
+    }
+    assert.strictEqual(top?.parentSpanContext?.spanId, callerSpan, `Herald's outermost span (${path.join(" ← ")}) is a child of the caller's`)
+  }).pipe(Effect.scoped), { timeout: 60_000 })

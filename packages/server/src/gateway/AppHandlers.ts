@@ -3,12 +3,10 @@
  * that user's mailbox entity; reads go straight to the repository.
  */
 import { AppRpcs, NotificationId, type NotifyItem, type NotifyResult, StorageUnavailable, type UserId } from "@herald/domain"
-import { Duration, Effect, Option } from "effect"
-import type { Headers } from "effect/http"
+import { Duration, Effect } from "effect"
 import { SecureRandom } from "effect/crypto"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
-import { continueTrace } from "../telemetry/TraceContext.ts"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
@@ -17,17 +15,6 @@ import { ClientTokens } from "./ClientTokens.ts"
 type ClusterError = MailboxFull | AlreadyProcessingMessage | PersistenceError | EntityNotAssignedToRunner
 
 const DefaultTokenTtlSeconds = 3600
-
-/**
- * An app that calls with a W3C `traceparent` header but no RPC-level span (any HTTP client,
- * not Effect's) gets its trace continued: the publish and everything after it join that trace.
- * Effect clients propagate their span in the RPC message itself, and that wins.
- */
-const adoptCallerTrace = <A, E, R>(headers: Headers.Headers, effect: Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
-    const propagated = Option.isSome(span) && Option.isSome(span.value.parent)
-    return propagated ? effect : continueTrace(headers["traceparent"])(effect)
-  })
 const DefaultInboxPage = 50
 
 export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
@@ -92,7 +79,9 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
   })
 
   return AppRpcs.AppRpcs.of({
-    Notify: ({ items }, { headers }) => adoptCallerTrace(headers, notify(items)),
+    // A caller's trace (its RPC span, or a W3C `traceparent` header) is continued by effect's
+    // HTTP server and RPC layers, so `Herald.notify` and all below join it.
+    Notify: ({ items }) => notify(items),
     ListInbox: Effect.fn("Rpc.ListInbox")(function*(query) {
       const limit = query.limit ?? DefaultInboxPage
       const items = yield* repo.inbox({

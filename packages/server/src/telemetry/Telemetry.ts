@@ -23,7 +23,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor
 } from "@opentelemetry/sdk-trace-base"
-import { Config, Effect, Layer, Option, References } from "effect"
+import { Config, Effect, Layer, Option, References, Schema } from "effect"
 import { redacting } from "./RedactingSpanProcessor.ts"
 
 const settings = Config.all({
@@ -32,7 +32,12 @@ const settings = Config.all({
   tracesEndpoint: Config.option(Config.NonEmptyString("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
   metricsEndpoint: Config.option(Config.NonEmptyString("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")),
   serviceName: Config.NonEmptyString("OTEL_SERVICE_NAME").pipe(Config.withDefault("herald")),
-  tracesExporter: Config.option(Config.Literals(["otlp", "memory", "none"], "OTEL_TRACES_EXPORTER"))
+  tracesExporter: Config.option(Config.Literals(["otlp", "memory", "none"], "OTEL_TRACES_EXPORTER")),
+  // The reader does not read this standard variable itself (only the SDK's NodeSDK does).
+  metricInterval: Config.schema(
+    Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0))),
+    "OTEL_METRIC_EXPORT_INTERVAL"
+  ).pipe(Config.withDefault(60_000))
 })
 
 const MemoryLimit = 10_000
@@ -70,7 +75,9 @@ export const TelemetryFromEnv: Layer.Layer<never, Config.ConfigError> = Layer.un
   const sdk = NodeSdk.layer(() => ({
     resource: { serviceName: env.serviceName },
     spanProcessor: traces ? redacting(new BatchSpanProcessor(new OTLPTraceExporter())) : undefined,
-    metricReader: metrics ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter() }) : undefined
+    metricReader: metrics
+      ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: env.metricInterval })
+      : undefined
   }))
   return traces ? sdk : Layer.merge(sdk, TracingOff)
 }))
