@@ -160,10 +160,16 @@ const main = async (): Promise<number> => {
     const database = await Effect.runPromise(testDatabase.pipe(Scope.provide(scope)))
     say(`database ${database.name}`)
     receiver = config.tracing === "otlp" ? await startOtlpReceiver() : undefined
+    // The standard sampler variables pass through, so a sampled run can be compared too.
+    const samplerEnv: Record<string, string> = {}
+    for (const name of ["OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]) {
+      const value = process.env[name]
+      if (value !== undefined) samplerEnv[name] = value
+    }
     const tracingEnv: Record<string, string> = config.tracing === "memory"
       ? { OTEL_TRACES_EXPORTER: "memory" }
       : receiver !== undefined
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: "5000" }
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: "5000", ...samplerEnv }
       : {}
     server = await startServer({ root, databaseUrl: database.url, apiKey, adminKey, tokenSecret, env: tracingEnv })
     say(`server pid ${server.pid} on ${server.url} (logs in ${server.logDir})`)

@@ -18,10 +18,15 @@ import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
   InMemorySpanExporter,
+  ParentBasedSampler,
   type ReadableSpan,
-  SimpleSpanProcessor
+  type Sampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler
 } from "@opentelemetry/sdk-trace-base"
 import { Config, Effect, Layer, Option, References, Schema } from "effect"
 import { redacting } from "./RedactingSpanProcessor.ts"
@@ -33,12 +38,28 @@ const settings = Config.all({
   metricsEndpoint: Config.option(Config.NonEmptyString("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")),
   serviceName: Config.NonEmptyString("OTEL_SERVICE_NAME").pipe(Config.withDefault("herald")),
   tracesExporter: Config.option(Config.Literals(["otlp", "memory", "none"], "OTEL_TRACES_EXPORTER")),
+  sampler: Config.Literals(
+    ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"],
+    "OTEL_TRACES_SAMPLER"
+  ).pipe(Config.withDefault("parentbased_always_on")),
+  samplerRatio: Config.schema(
+    Schema.NumberFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+    "OTEL_TRACES_SAMPLER_ARG"
+  ).pipe(Config.withDefault(1)),
   // The reader does not read this standard variable itself (only the SDK's NodeSDK does).
   metricInterval: Config.schema(
     Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThan(0))),
     "OTEL_METRIC_EXPORT_INTERVAL"
   ).pipe(Config.withDefault(60_000))
 })
+
+// The standard sampler variables; the tracer provider effect installs does not read them itself.
+const samplerOf = (name: string, ratio: number): Sampler => {
+  const root = name.endsWith("always_off") ? new AlwaysOffSampler()
+    : name.endsWith("traceidratio") ? new TraceIdRatioBasedSampler(ratio)
+    : new AlwaysOnSampler()
+  return name.startsWith("parentbased_") ? new ParentBasedSampler({ root }) : root
+}
 
 const MemoryLimit = 10_000
 
@@ -66,6 +87,7 @@ export const TelemetryFromEnv: Layer.Layer<never, Config.ConfigError> = Layer.un
   if (!env.disabled && exporter === "memory") {
     return NodeSdk.layer(() => ({
       resource: { serviceName: env.serviceName },
+      tracerConfig: { sampler: samplerOf(env.sampler, env.samplerRatio) },
       spanProcessor: redacting(memoryProcessor())
     }))
   }
@@ -74,6 +96,7 @@ export const TelemetryFromEnv: Layer.Layer<never, Config.ConfigError> = Layer.un
   if (!traces && !metrics) return TracingOff
   const sdk = NodeSdk.layer(() => ({
     resource: { serviceName: env.serviceName },
+    tracerConfig: { sampler: samplerOf(env.sampler, env.samplerRatio) },
     spanProcessor: traces ? redacting(new BatchSpanProcessor(new OTLPTraceExporter())) : undefined,
     metricReader: metrics
       ? new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: env.metricInterval })
