@@ -7,7 +7,7 @@
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { assert, it } from "@effect/vitest"
-import { HeraldClient } from "@herald/client"
+import { HeraldAdminClient, HeraldClient } from "@herald/client"
 import { redacting } from "@herald/server/telemetry/RedactingSpanProcessor"
 import { hashUserId } from "@herald/server/telemetry/UserHash"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -16,7 +16,7 @@ import { eventually } from "../support/eventually.ts"
 import { openRaw } from "../support/RawSocket.ts"
 import { makeScriptedChannels } from "../support/ScriptedChannels.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
-import { apiKey, testServer } from "../support/TestServer.ts"
+import { adminKey, apiKey, testServer } from "../support/TestServer.ts"
 
 const User = "trace-user-alice@example.com"
 const Title = "secret title 42"
@@ -143,4 +143,32 @@ it.live("an app that is not on Effect continues its trace by sending a W3C trace
       top = parent
     }
     assert.strictEqual(top?.parentSpanContext?.spanId, callerSpan, `Herald's outermost span (${path.join(" ← ")}) is a child of the caller's`)
+  }).pipe(Effect.scoped), { timeout: 60_000 })
+
+it.live("a digest is a trace of its own, linked to the trace of every notification in it", () =>
+  Effect.gen(function*() {
+    const exporter = new InMemorySpanExporter()
+    const telemetry = NodeSdk.layer(() => ({ resource: { serviceName: "herald-test" }, spanProcessor: redacting(new SimpleSpanProcessor(exporter)) }))
+    const database = yield* testDatabase
+    const channels = makeScriptedChannels()
+    const server = yield* testServer({ databaseUrl: database.url, channels: channels.layer, telemetry, deliveryPoll: "100 millis" })
+    const client = yield* Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
+    const admin = yield* Layer.build(HeraldAdminClient.layer({ url: server.url, adminKey })).pipe(Effect.map(Context.get(HeraldAdminClient)))
+    yield* client.updatePreferences("digest-user", { emailAddress: "d@example.com", kinds: { mention: { email: "digest" } } })
+    const traces: Array<string> = []
+    for (const title of ["one", "two"]) {
+      yield* Effect.gen(function*() {
+        traces.push((yield* Effect.currentSpan).traceId)
+        yield* client.notify({ userId: "digest-user", kind: "mention", title })
+      }).pipe(Effect.withSpan("app.publish"))
+    }
+    assert.strictEqual(yield* admin.sendDigestNow("digest-user"), 2)
+    const digest = yield* eventually(
+      Effect.sync(() => exporter.getFinishedSpans().find((span) => span.name === "Delivery.digest")),
+      (span) => span !== undefined,
+      { times: 100, every: "100 millis" }
+    )
+    if (digest === undefined) return assert.fail("no Delivery.digest span")
+    assert.deepInclude(digest.attributes, { "herald.channel": "digest", "herald.items": 2, "herald.outcome": "sent" })
+    assert.sameMembers(digest.links.map((link) => link.context.traceId), traces)
   }).pipe(Effect.scoped), { timeout: 60_000 })

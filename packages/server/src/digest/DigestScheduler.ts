@@ -15,6 +15,7 @@ import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { type ClaimedDigest, DigestRepo } from "../storage/DigestRepo.ts"
 import { emailsSent } from "../telemetry/Metrics.ts"
+import { spanFromTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
 
 const Batch = 100
@@ -56,8 +57,14 @@ export class DigestScheduler extends Context.Service<DigestScheduler, {
               Effect.flatMap((outcome) => record(digest, outcome)),
               Effect.withSpan("Delivery.digest", {
                 kind: "producer",
-                // A digest gathers many notifications, so it is a trace of its own.
+                // A digest gathers many notifications: a trace of its own, linked to each of theirs.
                 root: true,
+                links: digest.traceParents.flatMap((traceParent) =>
+                  Option.match(spanFromTraceparent(traceParent), {
+                    onNone: () => [],
+                    onSome: (span) => [{ span, attributes: { "herald.link": "notification" } }]
+                  })
+                ),
                 attributes: {
                   "herald.channel": "digest",
                   "herald.user": hashUserId(digest.userId),

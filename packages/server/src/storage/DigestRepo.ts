@@ -16,6 +16,8 @@ export interface ClaimedDigest {
   readonly attempts: number
   /** The items, newest first. */
   readonly items: ReadonlyArray<Notification>
+  /** Each item's publish `traceparent` (null when it was published without tracing), in `items` order. */
+  readonly traceParents: ReadonlyArray<string | null>
 }
 
 export class DigestRepo extends Context.Service<DigestRepo, {
@@ -32,6 +34,9 @@ export class DigestRepo extends Context.Service<DigestRepo, {
   static readonly layer = Layer.effect(DigestRepo, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const decodeNotifications = Schema.decodeUnknownEffect(Schema.Array(Notification))
+    const decodeTraceParents = Schema.decodeUnknownEffect(
+      Schema.Array(Schema.Struct({ traceParent: Schema.NullOr(Schema.String) }))
+    )
     const columns = sql`
       n.id::text AS id, n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
       n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt", to_json(n.read_at)#>>'{}' AS "readAt"`
@@ -92,9 +97,16 @@ export class DigestRepo extends Context.Service<DigestRepo, {
         WHERE d.id = due.id
         RETURNING d.id::float8 AS id, d.user_id AS "userId", d.target, d.attempts`.pipe(Effect.mapError(unavailable))
       return yield* Effect.forEach(claimed, (digest) =>
-        sql`SELECT ${columns} FROM notifications n WHERE n.digest_id = ${digest.id} ORDER BY n.cursor DESC`.pipe(
-          Effect.flatMap(decodeNotifications),
-          Effect.map((items): ClaimedDigest => ({ ...digest, items })),
+        sql`SELECT ${columns}, n.trace_parent AS "traceParent" FROM notifications n
+          WHERE n.digest_id = ${digest.id} ORDER BY n.cursor DESC`.pipe(
+          Effect.flatMap((rows) =>
+            Effect.all({ items: decodeNotifications(rows), traces: decodeTraceParents(rows) })
+          ),
+          Effect.map(({ items, traces }): ClaimedDigest => ({
+            ...digest,
+            items,
+            traceParents: traces.map((row) => row.traceParent)
+          })),
           Effect.mapError(unavailable)
         ))
     })
