@@ -14,7 +14,7 @@ import { Channels, type SendOutcome } from "../channels/Channels.ts"
 import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { type ClaimedDigest, DigestRepo } from "../storage/DigestRepo.ts"
-import { emailsSent } from "../telemetry/Metrics.ts"
+import { deliveryLatency, emailsSent } from "../telemetry/Metrics.ts"
 import { spanFromTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
 
@@ -31,13 +31,19 @@ export class DigestScheduler extends Context.Service<DigestScheduler, {
     const digests = yield* DigestRepo
     const channels = yield* Channels
     const wakeups = yield* Queue.sliding<void>(1)
+    const digestLatency = Metric.withAttributes(deliveryLatency, { channel: "digest" })
 
     const record = (digest: ClaimedDigest, outcome: SendOutcome) => {
       switch (outcome._tag) {
-        case "Sent":
-          return Metric.update(Metric.withAttributes(emailsSent, { type: "digest" }), 1).pipe(
+        case "Sent": {
+          // Each item's latency, stored → in the user's inbox by email: hours, by design.
+          const now = Date.now()
+          const latencies = digest.items.map((item) => now - DateTime.toEpochMillis(item.createdAt))
+          return Effect.forEach(latencies, (latency) => Metric.update(digestLatency, latency), { discard: true }).pipe(
+            Effect.andThen(Metric.update(Metric.withAttributes(emailsSent, { type: "digest" }), 1)),
             Effect.andThen(digests.markSent(digest.id, outcome.providerId))
           )
+        }
         case "Retry":
           return digests.markFailed(digest.id, outcome.reason, outcome.retryAfter ?? retryDelay(config, digest.attempts), config.maxAttempts)
         case "Fail":
