@@ -8,16 +8,13 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { execFile } from "node:child_process"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { adminKey, apiKey, testServer } from "../support/TestServer.ts"
+import { type CliRun, lines, runCli } from "../support/HeraldCli.ts"
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const bin = join(repoRoot, "packages/cli/src/bin.ts")
 
 /** A real server on a fresh database, and an empty data dir so no secrets.json from the repo is picked up. */
 class Server extends Context.Service<Server, { readonly url: string; readonly dataDir: string }>()(
@@ -34,13 +31,6 @@ class Server extends Context.Service<Server, { readonly url: string; readonly da
   }))
 }
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
 
 /**
  * Runs the CLI against the test server with exactly the given arguments (plus
@@ -50,21 +40,10 @@ const lines = (text: string) => text.split("\n").filter((line) => line.length > 
 const herald = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const { dataDir, url } = yield* Server
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HERALD_")))
-    return yield* Effect.callback<Run>((resume) => {
-      execFile(
-        process.execPath,
-        [bin, ...args, "--url", url],
-        { cwd: repoRoot, env: { ...inherited, HERALD_DATA_DIR: dataDir, NO_COLOR: "1", ...env }, timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-          resume(Effect.succeed({ code, stdout, stderr }))
-        }
-      )
-    })
+    return yield* runCli([...args, "--url", url], { HERALD_DATA_DIR: dataDir, ...env })
   })
 
-const expectEmpty = (run: Run, stdout: string, what: string) => {
+const expectEmpty = (run: CliRun, stdout: string, what: string) => {
   assert.strictEqual(run.stderr, "", `stderr of ${what}`)
   assert.strictEqual(run.code, 0, `exit code of ${what}`)
   assert.strictEqual(run.stdout, stdout, `stdout of ${what}`)

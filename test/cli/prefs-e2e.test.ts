@@ -6,14 +6,10 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { execFile } from "node:child_process"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { apiKey, testServer } from "../support/TestServer.ts"
+import { lines, runCli } from "../support/HeraldCli.ts"
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const bin = join(repoRoot, "packages/cli/src/bin.ts")
 
 /** A real server on a fresh database, for the CLI to talk to. */
 class Server extends Context.Service<Server, { readonly url: string }>()("@herald/test/cli/Server") {
@@ -24,13 +20,6 @@ class Server extends Context.Service<Server, { readonly url: string }>()("@heral
   }))
 }
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
 
 /**
  * Runs the CLI against the test server (`--json` unless `human`), without
@@ -40,19 +29,8 @@ const lines = (text: string) => text.split("\n").filter((line) => line.length > 
 const herald = (args: ReadonlyArray<string>, options: { readonly human?: boolean } = {}) =>
   Effect.gen(function*() {
     const { url } = yield* Server
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HERALD_")))
-    const argv = [bin, ...args, "--url", url, "--api-key", apiKey, ...(options.human ? [] : ["--json"])]
-    return yield* Effect.callback<Run>((resume) => {
-      execFile(
-        process.execPath,
-        argv,
-        { cwd: repoRoot, env: { ...inherited, NO_COLOR: "1" }, timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-          resume(Effect.succeed({ code, stdout, stderr }))
-        }
-      )
-    })
+    const argv = [...args, "--url", url, "--api-key", apiKey, ...(options.human ? [] : ["--json"])]
+    return yield* runCli(argv)
   })
 
 /** Runs the CLI, expects exit 0 and nothing on stderr, and parses each stdout line as JSON. */

@@ -12,15 +12,11 @@
 import { assert, layer } from "@effect/vitest"
 import { RolloutChange, RolloutState, RolloutStatus } from "@herald/domain"
 import { Context, Effect, Layer, Schema } from "effect"
-import { execFile } from "node:child_process"
 import { hostname, userInfo } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { adminKey, apiKey, testServer } from "../support/TestServer.ts"
+import { type CliRun, lines, runCli } from "../support/HeraldCli.ts"
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const bin = join(repoRoot, "packages/cli/src/bin.ts")
 
 class Server extends Context.Service<Server, { readonly url: string }>()("@herald/test/cli/RolloutServer") {
   static readonly layer = Layer.effect(Server, Effect.gen(function*() {
@@ -30,13 +26,6 @@ class Server extends Context.Service<Server, { readonly url: string }>()("@heral
   }))
 }
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
 
 /**
  * Runs `herald rollout …` against the test server with the admin key, without
@@ -46,18 +35,7 @@ const lines = (text: string) => text.split("\n").filter((line) => line.length > 
 const rollout = (args: ReadonlyArray<string>, key: string = adminKey) =>
   Effect.gen(function*() {
     const { url } = yield* Server
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HERALD_")))
-    return yield* Effect.callback<Run>((resume) => {
-      execFile(
-        process.execPath,
-        [bin, "rollout", ...args, "--url", url, "--admin-key", key],
-        { cwd: repoRoot, env: { ...inherited, NO_COLOR: "1" }, timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-          resume(Effect.succeed({ code, stdout, stderr }))
-        }
-      )
-    })
+    return yield* runCli(["rollout", ...args, "--url", url, "--admin-key", key])
   })
 
 /** Runs it and expects success: exit 0, nothing on stderr; answers stdout's lines. */
@@ -85,7 +63,7 @@ const history = (limit: number) =>
   })
 
 /** Expects exit 2, nothing on stdout and one line on stderr matching `pattern`. */
-const badInput = (run: Run, pattern: RegExp) => {
+const badInput = (run: CliRun, pattern: RegExp) => {
   assert.strictEqual(run.code, 2, `exit code (stderr: ${run.stderr})`)
   assert.strictEqual(run.stdout, "")
   assert.strictEqual(lines(run.stderr).length, 1)

@@ -9,16 +9,12 @@ import { assert, layer } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { DeliveryStats } from "@herald/domain"
 import { Context, Effect, Layer, Schema } from "effect"
-import { execFile } from "node:child_process"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { eventually } from "../support/eventually.ts"
 import { openRaw, titleOf } from "../support/RawSocket.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { adminKey, apiKey, testServer } from "../support/TestServer.ts"
+import { lines, runCli } from "../support/HeraldCli.ts"
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-const bin = join(repoRoot, "packages/cli/src/bin.ts")
 
 class Server extends Context.Service<Server, { readonly url: string }>()("@herald/test/cli/StatsServer") {
   static readonly layer = Layer.effect(Server, Effect.gen(function*() {
@@ -36,30 +32,12 @@ class Server extends Context.Service<Server, { readonly url: string }>()("@heral
   }))
 }
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
 
 /** Runs `herald stats …` with the admin key, without HERALD_* variables from the environment. */
 const stats = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { url } = yield* Server
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("HERALD_")))
-    return yield* Effect.callback<Run>((resume) => {
-      execFile(
-        process.execPath,
-        [bin, "stats", ...args, "--url", url, "--admin-key", adminKey],
-        { cwd: repoRoot, env: { ...inherited, NO_COLOR: "1" }, timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1
-          resume(Effect.succeed({ code, stdout, stderr }))
-        }
-      )
-    })
+    return yield* runCli(["stats", ...args, "--url", url, "--admin-key", adminKey])
   })
 
 const ok = (args: ReadonlyArray<string>) =>
