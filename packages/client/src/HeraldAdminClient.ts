@@ -28,6 +28,17 @@ import { RpcSerialization } from "effect/rpc"
 import type { HeraldClientError } from "./HeraldClient.ts"
 import { makeRpcTransport } from "./internal/RpcTransport.ts"
 
+/** Which dead letters a retry or drop acts on. */
+export interface DeadLetterSelection {
+  readonly userId?: string
+  readonly channel?: string
+  /** The newest this many (1-100,000; default 1,000). */
+  readonly limit?: number
+  readonly dryRun?: boolean
+}
+
+export type DeadLetterOutcome = typeof AdminRpcs.DeadLetterOutcome.Type
+
 export interface DeadLetterQuery {
   readonly userId?: string
   readonly channel?: string
@@ -60,6 +71,13 @@ export interface HeraldAdminClientOptions {
 export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   /** Deliveries that used all their attempts, newest first. */
   listDeadLetters(query: DeadLetterQuery): Effect.Effect<ReadonlyArray<AdminRpcs.DeadLetter>, HeraldClientError>
+  /**
+   * Puts the selected dead letters (newest first, up to `limit`, default 1,000) back on the
+   * normal delivery path; with `dryRun`, only counts them.
+   */
+  retryDeadLetters(selection: DeadLetterSelection): Effect.Effect<DeadLetterOutcome, HeraldClientError>
+  /** Gives the selected dead letters up for good, keeping `reason`; with `dryRun`, only counts them. */
+  dropDeadLetters(selection: DeadLetterSelection & { readonly reason?: string }): Effect.Effect<DeadLetterOutcome, HeraldClientError>
   /** What the user's digest would contain if it were sent now. */
   previewDigest(userId: string): Effect.Effect<AdminRpcs.DigestPreview, HeraldClientError>
   /** Makes the user's digest due now; resolves to how many items it will contain (0: nothing is sent). */
@@ -113,6 +131,16 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
       const { items } = yield* call(rpc.ListDeadLetters(payload))
       return items
     }),
+    retryDeadLetters: Effect.fn("HeraldAdminClient.retryDeadLetters")(function*(selection: DeadLetterSelection) {
+      const payload = yield* decode(AdminRpcs.RetryDeadLetters.payloadSchema, selection)
+      return yield* call(rpc.RetryDeadLetters(payload))
+    }),
+    dropDeadLetters: Effect.fn("HeraldAdminClient.dropDeadLetters")(
+      function*(selection: DeadLetterSelection & { readonly reason?: string }) {
+        const payload = yield* decode(AdminRpcs.DropDeadLetters.payloadSchema, selection)
+        return yield* call(rpc.DropDeadLetters(payload))
+      }
+    ),
     previewDigest: Effect.fn("HeraldAdminClient.previewDigest")(function*(userId: string) {
       const payload = yield* decode(AdminRpcs.PreviewDigest.payloadSchema, { userId })
       return yield* call(rpc.PreviewDigest(payload))

@@ -39,6 +39,35 @@ export const ListDeadLetters = Rpc.make("ListDeadLetters", {
   error: Schema.Union([InvalidRequest, StorageUnavailable])
 })
 
+/** Which dead letters a retry or drop acts on: the newest first, up to `limit` (default 1,000). */
+const deadLetterSelection = {
+  userId: Schema.optionalKey(UserId),
+  channel: Schema.optionalKey(DeliveryChannel),
+  limit: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100_000 })))),
+  /** Count what would be acted on, change nothing. */
+  dryRun: Schema.optionalKey(Schema.Boolean)
+}
+
+/** How many dead letters matched, and how many were changed (0 on a dry run). */
+export const DeadLetterOutcome = Schema.Struct({ selected: Schema.Int, changed: Schema.Int })
+
+/**
+ * Puts dead letters back on the normal delivery path with a fresh attempt budget. Only
+ * dead rows are touched, and a dead row was never sent, so nothing goes out twice.
+ */
+export const RetryDeadLetters = Rpc.make("RetryDeadLetters", {
+  payload: deadLetterSelection,
+  success: DeadLetterOutcome,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+/** Gives dead letters up for good (state `discarded`, the reason kept as their last error). */
+export const DropDeadLetters = Rpc.make("DropDeadLetters", {
+  payload: { ...deadLetterSelection, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500)))) },
+  success: DeadLetterOutcome,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
 /** What the user's digest would contain if it were sent now. */
 export class DigestPreview extends Schema.Class<DigestPreview>("@herald/domain/DigestPreview")({
   userId: UserId,
@@ -102,6 +131,8 @@ export const GetStats = Rpc.make("GetStats", {
 
 export class AdminRpcs extends RpcGroup.make(
   ListDeadLetters,
+  RetryDeadLetters,
+  DropDeadLetters,
   PreviewDigest,
   SendDigestNow,
   GetRollout,

@@ -1,11 +1,12 @@
 /**
  * Handlers of the admin RPC group (admin key only, at `/rpc/admin`).
  */
-import { AdminRpcs, RolloutStatus } from "@herald/domain"
+import { AdminRpcs, RolloutStatus, type UserId } from "@herald/domain"
 import { DateTime, Effect } from "effect"
 import { DigestScheduler } from "../digest/DigestScheduler.ts"
 import { DigestRepo } from "../storage/DigestRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
+import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { RolloutRepo } from "../storage/RolloutRepo.ts"
 import { RolloutFlag } from "../rollout/RolloutFlag.ts"
@@ -14,9 +15,23 @@ import { ClusterStats } from "../rollout/ClusterStats.ts"
 
 const DefaultDeadLetterPage = 100
 const DefaultHistoryPage = 50
+const DefaultSettleLimit = 1_000
+
+const selection = (query: {
+  readonly userId?: UserId
+  readonly channel?: "push" | "email"
+  readonly limit?: number
+  readonly dryRun?: boolean
+}) => ({
+  userId: query.userId,
+  channel: query.channel,
+  limit: query.limit ?? DefaultSettleLimit,
+  dryRun: query.dryRun ?? false
+})
 
 export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(function*() {
   const deliveries = yield* DeliveryRepo
+  const worker = yield* DeliveryWorker
   const digests = yield* DigestRepo
   const scheduler = yield* DigestScheduler
   const users = yield* UserRepo
@@ -66,6 +81,17 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
       const items = yield* digests.dueNow(userId, yield* DateTime.now)
       if (items > 0) yield* scheduler.wake
       return { items }
+    }),
+    RetryDeadLetters: Effect.fn("Rpc.RetryDeadLetters")(function*(query) {
+      const outcome = yield* deliveries.settleDeadLetters(selection(query), { _tag: "retry" })
+      if (outcome.changed > 0) yield* worker.wake
+      return outcome
+    }),
+    DropDeadLetters: Effect.fn("Rpc.DropDeadLetters")(function*(query) {
+      return yield* deliveries.settleDeadLetters(selection(query), {
+        _tag: "drop",
+        reason: query.reason ?? "by an operator"
+      })
     }),
     ListDeadLetters: Effect.fn("Rpc.ListDeadLetters")(function*(query) {
       const items = yield* deliveries.deadLetters({

@@ -18,6 +18,13 @@ export type DeliveryChannel = typeof DeliveryChannel.Type
 export const DeliveryState = Schema.Literals(["pending", "sending", "sent", "failed", "dead", "discarded"])
 export type DeliveryState = typeof DeliveryState.Type
 
+export interface DeadLetterSelection {
+  readonly userId: UserId | undefined
+  readonly channel: DeliveryChannel | undefined
+  readonly limit: number
+  readonly dryRun: boolean
+}
+
 /** A claimed delivery with what its send needs. */
 export interface ClaimedDelivery {
   readonly id: number
@@ -55,6 +62,11 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
   markDiscarded(id: number, reason: string): Effect.Effect<void, StorageUnavailable>
   /** Not attempted (the provider's circuit is open): back to the queue without using an attempt. */
   release(id: number, retryIn: Duration.Duration, reason: string): Effect.Effect<void, StorageUnavailable>
+  /** Retries (back to pending, fresh attempts) or drops (discarded) the dead letters selected. */
+  settleDeadLetters(
+    query: DeadLetterSelection,
+    action: { readonly _tag: "retry" } | { readonly _tag: "drop"; readonly reason: string }
+  ): Effect.Effect<{ readonly selected: number; readonly changed: number }, StorageUnavailable>
   /** Dead letters, newest first. */
   deadLetters(query: {
     readonly userId: UserId | undefined
@@ -118,9 +130,43 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
         LIMIT ${query.limit}`.pipe(Effect.flatMap(decodeDead), Effect.mapError(unavailable))
     })
 
+    // The newest dead rows matching the selection, locked so two operators cannot act on one row.
+    const settleDeadLetters = Effect.fn("DeliveryRepo.settleDeadLetters")(function*(
+      query: DeadLetterSelection,
+      action: { readonly _tag: "retry" } | { readonly _tag: "drop"; readonly reason: string }
+    ) {
+      const picked = sql`
+        SELECT id FROM deliveries
+        WHERE state = 'dead'
+          ${query.userId === undefined ? sql`` : sql`AND user_id = ${query.userId}`}
+          ${query.channel === undefined ? sql`` : sql`AND channel = ${query.channel}`}
+        ORDER BY updated_at DESC, id DESC
+        LIMIT ${query.limit}`
+      if (query.dryRun) {
+        const [row] = yield* sql<{ readonly n: number }>`SELECT count(*)::float8 AS n FROM (${picked}) p`.pipe(
+          Effect.mapError(unavailable)
+        )
+        return { selected: row?.n ?? 0, changed: 0 }
+      }
+      const change = action._tag === "retry"
+        ? sql`state = 'pending', attempts = 0, next_attempt_at = now(), claimed_until = NULL`
+        : sql`state = 'discarded', last_error = ${`dropped: ${action.reason}`}`
+      const [row] = yield* sql<{ readonly n: number }>`
+        WITH picked AS (${picked} FOR UPDATE SKIP LOCKED),
+        changed AS (
+          UPDATE deliveries d SET ${change}, updated_at = now()
+          FROM picked WHERE d.id = picked.id AND d.state = 'dead'
+          RETURNING 1
+        )
+        SELECT count(*)::float8 AS n FROM changed`.pipe(Effect.mapError(unavailable))
+      const changed = row?.n ?? 0
+      return { selected: changed, changed }
+    })
+
     return DeliveryRepo.of({
       claim,
       deadLetters,
+      settleDeadLetters,
       markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
         sql<{ readonly sends: number }>`
           UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
