@@ -28,8 +28,6 @@
  */
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { SignJWT } from "jose"
-import { randomBytes } from "node:crypto"
 import { cpus, loadavg, totalmem } from "node:os"
 import { resolve } from "node:path"
 import { monitorEventLoopDelay } from "node:perf_hooks"
@@ -50,6 +48,7 @@ import { shardLocks, shardOfUser, waitForBalance, watchTakeover } from "./suppor
 import { openPool, type SocketPool } from "./support/socketPool.ts"
 import { round, summarize } from "./support/stats.ts"
 import { fileLimit, readCpuSeconds } from "./support/system.ts"
+import { adminKey, apiKey, runId, signToken, tokenSecret } from "./support/benchKeys.ts"
 
 const jsonOnly = args["json-only"]
 const say = (line: string) => {
@@ -58,21 +57,6 @@ const say = (line: string) => {
 const root = resolve(import.meta.dirname, "../..")
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
 const message = (error: unknown) => error instanceof Error ? error.message : String(error)
-
-const apiKey = `bench-app-${randomBytes(12).toString("hex")}`
-const adminKey = `bench-admin-${randomBytes(12).toString("hex")}`
-const tokenSecret = randomBytes(32).toString("hex")
-const runId = randomBytes(4).toString("hex")
-
-const signToken = (user: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(user)
-    .setAudience("herald:socket")
-    .setIssuer("herald")
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(tokenSecret))
 
 const users = Array.from({ length: config.sockets }, (_, i) => `bench-u${i}`)
 const userOf = (i: number) => users[i % users.length] ?? ""

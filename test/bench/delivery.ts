@@ -15,8 +15,6 @@
  */
 import { HeraldClient, type HeraldClientError } from "@herald/client"
 import { Cause, Context, Effect, Exit, Layer, Scope } from "effect"
-import { SignJWT } from "jose"
-import { randomBytes } from "node:crypto"
 import { rmSync } from "node:fs"
 import { cpus, totalmem } from "node:os"
 import { resolve } from "node:path"
@@ -30,6 +28,7 @@ import { type ServerProcess, startServer, tail } from "./support/serverProcess.t
 import { round, summarize } from "./support/stats.ts"
 import { countLogProblems, fileLimit, readCpuSeconds } from "./support/system.ts"
 import { table } from "./support/table.ts"
+import { adminKey, apiKey, runId, signToken, tokenSecret } from "./support/benchKeys.ts"
 
 const usage = `usage: node test/bench/delivery.ts [options]   (or: npm run bench -- [options])
   --sockets N              sockets, one user each (default 1000; --quick 200)
@@ -103,21 +102,6 @@ const say = (line: string) => {
 }
 const root = resolve(import.meta.dirname, "../..")
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
-
-const apiKey = `bench-app-${randomBytes(12).toString("hex")}`
-const adminKey = `bench-admin-${randomBytes(12).toString("hex")}`
-const tokenSecret = randomBytes(32).toString("hex")
-const runId = randomBytes(4).toString("hex")
-
-const signToken = (user: string) =>
-  new SignJWT({})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(user)
-    .setAudience("herald:socket")
-    .setIssuer("herald")
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(tokenSecret))
 
 const users = Array.from({ length: config.sockets }, (_, i) => `bench-u${i}`)
 const userOf = (i: number) => users[i % users.length] ?? ""

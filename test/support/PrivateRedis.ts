@@ -22,27 +22,39 @@ export interface PrivateRedis {
   /** Stops the server (SIGTERM) and waits for it to exit. */
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same port (after `stop`); stopped with the scope. */
-  readonly start: Effect.Effect<void, never, Scope.Scope>
+  readonly start: Effect.Effect<void, Error, Scope.Scope>
 }
 
-/** A redis-server on `port` that keeps nothing; stopped with the scope (or by `stop`). */
-export const startRedisOn = (port: number) =>
+/**
+ * A redis-server on `port` that keeps nothing; stopped with the scope (or by `stop`). Fails
+ * when redis-server cannot be started or never accepts connections.
+ */
+export const startRedisOn = (port: number): Effect.Effect<{ readonly stop: Effect.Effect<void> }, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
       stdio: "ignore"
     })
+    let spawnError: Error | undefined
+    child.once("error", (error) => (spawnError = error))
     const stop = Effect.callback<void>((resume) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+      // A failed spawn emits "error" and possibly no "exit".
+      if (spawnError !== undefined || child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
       child.once("exit", () => resume(Effect.void))
       child.kill("SIGTERM")
     })
     yield* Effect.addFinalizer(() => stop)
-    for (let i = 0; i < 100 && !(yield* accepting(port)); i++) yield* Effect.sleep("50 millis")
-    return { stop }
+    for (let i = 0; i < 100; i++) {
+      if (yield* accepting(port)) return { stop }
+      if (spawnError !== undefined) {
+        return yield* Effect.fail(new Error(`cannot start redis-server (is it installed?): ${spawnError.message}`))
+      }
+      yield* Effect.sleep("50 millis")
+    }
+    return yield* Effect.fail(new Error(`redis-server did not accept connections on port ${port}`))
   })
 
 /** A private Redis on a free port. `stop` and `start` act on the current instance. */
-export const privateRedis: Effect.Effect<PrivateRedis, never, Scope.Scope> = Effect.gen(function*() {
+export const privateRedis: Effect.Effect<PrivateRedis, Error, Scope.Scope> = Effect.gen(function*() {
   const port = yield* freePort
   let current = yield* startRedisOn(port)
   return {

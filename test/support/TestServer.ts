@@ -3,7 +3,7 @@
  * database, with fixed keys, and stops it when the scope closes.
  */
 import { DigestScheduler, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
-import type { GuardSettings } from "@herald/server/config/HeraldConfig"
+import { defaultGuardSettings, type GuardSettings } from "@herald/server/config/HeraldConfig"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -68,17 +68,7 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     publicUrl: "http://herald.test",
     publishTimeout: Duration.fromInputUnsafe(options.publishTimeout ?? "5 seconds"),
     flagProvider: Option.fromUndefinedOr(options.flagProvider),
-    guard: {
-      enabled: true,
-      window: Duration.minutes(5),
-      minSamples: 100,
-      maxSocketErrorRate: 0.01,
-      maxDeliveryP95: Duration.seconds(2),
-      exitErrorRateIncrease: 0.001,
-      exitDeliveryP95: Duration.millis(500),
-      exitReconnectRate: 0.02,
-      ...options.guard
-    },
+    guard: { ...defaultGuardSettings, ...options.guard },
     cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })
 

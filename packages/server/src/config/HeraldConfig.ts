@@ -54,6 +54,19 @@ export interface GuardSettings {
   readonly exitReconnectRate: number
 }
 
+/** The rollout plan's thresholds: what the guard uses unless `HERALD_GUARD_*` says otherwise. */
+export const defaultGuardSettings: GuardSettings = {
+  enabled: true,
+  window: Duration.minutes(5),
+  minSamples: 100,
+  maxSocketErrorRate: 0.01,
+  maxDeliveryP95: Duration.seconds(2),
+  // The exit criteria of a phase.
+  exitErrorRateIncrease: 0.001,
+  exitDeliveryP95: Duration.millis(500),
+  exitReconnectRate: 0.02
+}
+
 export interface ClusterSettings {
   /** The address other nodes reach this node's runner at; default `HERALD_HOST`. */
   readonly host: string
@@ -87,14 +100,18 @@ const baseConfig = Config.all({
   publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL")),
   publishTimeout: Config.Duration("HERALD_PUBLISH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   flagProvider: Config.option(Config.NonEmptyString("HERALD_FLAG_PROVIDER")),
-  guardEnabled: Config.Boolean("HERALD_GUARD").pipe(Config.withDefault(true)),
-  guardWindow: Config.Duration("HERALD_GUARD_WINDOW").pipe(Config.withDefault(Duration.minutes(5))),
+  guardEnabled: Config.Boolean("HERALD_GUARD").pipe(Config.withDefault(defaultGuardSettings.enabled)),
+  guardWindow: Config.Duration("HERALD_GUARD_WINDOW").pipe(Config.withDefault(defaultGuardSettings.window)),
   guardMinSamples: Config.schema(
     Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))),
     "HERALD_GUARD_MIN_SAMPLES"
-  ).pipe(Config.withDefault(100)),
-  guardMaxSocketErrorRate: Config.schema(Fraction, "HERALD_GUARD_MAX_SOCKET_ERROR_RATE").pipe(Config.withDefault(0.01)),
-  guardMaxDeliveryP95: Config.Duration("HERALD_GUARD_MAX_DELIVERY_P95").pipe(Config.withDefault(Duration.seconds(2))),
+  ).pipe(Config.withDefault(defaultGuardSettings.minSamples)),
+  guardMaxSocketErrorRate: Config.schema(Fraction, "HERALD_GUARD_MAX_SOCKET_ERROR_RATE").pipe(
+    Config.withDefault(defaultGuardSettings.maxSocketErrorRate)
+  ),
+  guardMaxDeliveryP95: Config.Duration("HERALD_GUARD_MAX_DELIVERY_P95").pipe(
+    Config.withDefault(defaultGuardSettings.maxDeliveryP95)
+  ),
   clusterHost: Config.option(Config.NonEmptyString("HERALD_CLUSTER_HOST")),
   clusterPort: Config.Port("HERALD_CLUSTER_PORT").pipe(Config.withDefault(34431)),
   // Noticing a dead node takes about 3.5 s (failed pings are retried for 2.5 s, assignments
@@ -124,15 +141,12 @@ export const heraldConfig = baseConfig.pipe(
   }): HeraldConfigShape => ({
     ...config,
     guard: {
+      ...defaultGuardSettings,
       enabled: guardEnabled,
       window: guardWindow,
       minSamples: guardMinSamples,
       maxSocketErrorRate: guardMaxSocketErrorRate,
-      maxDeliveryP95: guardMaxDeliveryP95,
-      // The rollout plan's exit criteria for a phase.
-      exitErrorRateIncrease: 0.001,
-      exitDeliveryP95: Duration.millis(500),
-      exitReconnectRate: 0.02
+      maxDeliveryP95: guardMaxDeliveryP95
     },
     cluster: {
       host: Option.getOrElse(clusterHost, () => config.host),

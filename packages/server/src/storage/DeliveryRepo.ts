@@ -169,8 +169,7 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       settleDeadLetters,
       markSent: Effect.fn("DeliveryRepo.markSent")((id: number, providerId: string) =>
         sql<{ readonly sends: number }>`
-          UPDATE deliveries SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
-            claimed_until = NULL, last_error = NULL, sends = sends + 1
+          UPDATE deliveries SET ${SendState.sentColumns(sql, providerId)}, sends = sends + 1
           WHERE id = ${id} AND state = 'sending'
           RETURNING sends`.pipe(
           Effect.map((rows) => rows[0]?.sends ?? 0),

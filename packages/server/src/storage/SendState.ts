@@ -11,10 +11,13 @@ export type SendTable = "deliveries" | "digests"
 
 export const seconds = (d: Duration.Duration) => Math.max(0, Duration.toMillis(d)) / 1000
 
+/** What a successful send sets, for statements that set more (deliveries count their sends). */
+export const sentColumns = (sql: SqlClient.SqlClient, providerId: string) =>
+  sql`state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(), claimed_until = NULL, last_error = NULL`
+
 export const markSent = (sql: SqlClient.SqlClient, table: SendTable, id: number, providerId: string) =>
   Effect.asVoid<unknown, SqlError.SqlError, never>(sql`
-    UPDATE ${sql(table)} SET state = 'sent', provider_id = ${providerId}, sent_at = now(), updated_at = now(),
-      claimed_until = NULL, last_error = NULL
+    UPDATE ${sql(table)} SET ${sentColumns(sql, providerId)}
     WHERE id = ${id} AND state = 'sending'`)
 
 /** A failed attempt: tried again after `retryIn`, or dead once `maxAttempts` attempts are used. */
