@@ -33,5 +33,24 @@ export const printResult = Effect.fnUntraced(function*(value: object, text: stri
   for (const line of typeof text === "string" ? [text] : text) yield* stdoutLine(line)
 })
 
+/**
+ * Prints a list: under `--json` one JSON line per item (no line at all for
+ * none, so `| wc -l` counts them), otherwise the lines `table` makes of the
+ * items, or the one line `empty` when there are none.
+ */
+export const printRows = Effect.fnUntraced(function*<A>(
+  items: ReadonlyArray<A>,
+  toJson: (item: A) => object,
+  table: (items: ReadonlyArray<A>) => ReadonlyArray<string>,
+  empty: string
+) {
+  const { json } = yield* herald
+  if (json) {
+    for (const item of items) yield* stdoutLine(JSON.stringify(toJson(item)))
+    return
+  }
+  for (const line of items.length === 0 ? [empty] : table(items)) yield* stdoutLine(line)
+})
+
 /** Prints a note for people: on stderr, so that `--json` stdout stays pure. */
 export const note = (text: string): Effect.Effect<void, OutputClosed> => stderrLine(text)

@@ -4,12 +4,13 @@
  * sending the change and printing the state after it.
  */
 import { HeraldAdminClient, type RolloutCommandInput } from "@herald/client/HeraldAdminClient"
-import { Actor, UserId } from "@herald/domain"
+import { Actor } from "@herald/domain"
 import { Effect, Option } from "effect"
 import { Argument, Flag } from "effect/cli"
 import { hostname, userInfo } from "node:os"
 import { printResult } from "./Output.ts"
 import { rolloutStateJson, rolloutStateLine } from "./RolloutFormat.ts"
+import { UserIdInput } from "./SharedFlags.ts"
 
 /** `--reason` and `--actor`, which every change takes; spread them into a command's config. */
 export const changeFlags = {
@@ -30,7 +31,7 @@ export const changeFlags = {
 /** The positional USER of `rollout allow`, `deny`, `unallow` and `undeny`, checked like the server checks it. */
 export const userArgument = (description: string) =>
   Argument.String("user").pipe(
-    Argument.withSchema(UserId),
+    Argument.withSchema(UserIdInput),
     Argument.withMetavar("USER"),
     Argument.withDescription(description)
   )

@@ -59,10 +59,16 @@ export const json = Flag.Boolean("json").pipe(
 /** The flags shared by every subcommand; they may come before or after the subcommand name. */
 export const sharedFlags = { url, apiKey, adminKey, json } as const
 
-/** `--user U`: the app's id for the user, checked against the same rules as the server's. */
+/**
+ * A user id, checked against the same rules as the server's; the failure says
+ * what a user id may hold, where `UserId` alone would print its RegExp.
+ */
+export const UserIdInput = UserId.annotate({ message: "Expected a user id: 1 to 128 letters, digits and _ - . @ : |" })
+
+/** `--user U`: the app's id for the user. */
 export const user = (description: string) =>
   Flag.String("user").pipe(
-    Flag.withSchema(UserId),
+    Flag.withSchema(UserIdInput),
     Flag.withMetavar("USER"),
     Flag.withDescription(description)
   )

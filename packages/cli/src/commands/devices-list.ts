@@ -7,26 +7,16 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { HeraldClientLive } from "../Connection.ts"
 import { deviceJson, devicesTable } from "../Format.ts"
-import { stdoutLine } from "../Output.ts"
-import { herald } from "../Root.ts"
+import { printRows } from "../Output.ts"
 import { user } from "../SharedFlags.ts"
 
 export const devicesList = Command.make(
   "list",
   { user: user("Whose devices to list") },
   Effect.fn("herald.devices.list")(function*({ user }) {
-    const { json } = yield* herald
     const client = yield* HeraldClient
     const devices = yield* client.listDevices(user)
-    if (json) {
-      for (const device of devices) yield* stdoutLine(JSON.stringify(deviceJson(device)))
-      return
-    }
-    if (devices.length === 0) {
-      yield* stdoutLine(`no devices registered to ${user}`)
-      return
-    }
-    for (const line of devicesTable(devices)) yield* stdoutLine(line)
+    yield* printRows(devices, deviceJson, devicesTable, `no devices registered to ${user}`)
   })
 ).pipe(
   Command.provide(HeraldClientLive),

@@ -8,7 +8,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HeraldClientLive } from "../Connection.ts"
 import { inboxJson, inboxTable } from "../Format.ts"
-import { note, stdoutLine } from "../Output.ts"
+import { note, printRows } from "../Output.ts"
 import { herald } from "../Root.ts"
 import { cursor, intBetween, user } from "../SharedFlags.ts"
 
@@ -30,16 +30,9 @@ export const inbox = Command.make(
       ...(Option.isSome(limit) ? { limit: limit.value } : {}),
       ...(Option.isSome(before) ? { before: before.value } : {})
     })
-    if (json) {
-      for (const item of page.items) yield* stdoutLine(JSON.stringify(inboxJson(item)))
-      return
-    }
-    if (page.items.length === 0) {
-      yield* stdoutLine(`no ${unread ? "unread " : ""}notifications for ${user}`)
-      return
-    }
-    for (const line of inboxTable(page.items)) yield* stdoutLine(line)
-    if (page.nextBefore !== null) {
+    yield* printRows(page.items, inboxJson, inboxTable, `no ${unread ? "unread " : ""}notifications for ${user}`)
+    // The hint is for people; a script pages with --before itself.
+    if (!json && page.nextBefore !== null) {
       yield* note(`older: herald inbox --user ${user}${unread ? " --unread" : ""} --before ${page.nextBefore}`)
     }
   })

@@ -200,7 +200,8 @@ export const prefsSet = Command.make(
   Command.provide(HeraldClientLive),
   Command.withShortDescription("Change a user's notification preferences"),
   Command.withDescription(
-    "Change some of a user's preferences and print the effective ones, like prefs get. " +
+    "Change some of a user's preferences and print the effective ones, like prefs get: a table of kinds and " +
+      "channels, then the email address and digest settings; with --json, the whole object on one line. " +
       "--in-app, --push and --email change the kind given by --kind, or every kind without it; " +
       "what no flag names stays as it is. " +
       "--digest sets when the digest email goes out (hourly; daily with --at; weekly with --weekday and --at), " +

@@ -44,7 +44,8 @@ export const read = Command.make(
   Command.provide(HeraldClientLive),
   Command.withShortDescription("Mark notifications read"),
   Command.withDescription(
-    "Mark some (--id, repeatable) or all (--all) of a user's notifications read and print how many changed. " +
+    "Mark some (--id, repeatable) or all (--all) of a user's notifications read and print how many changed " +
+      "(\"marked N notifications read\"; ids already read or unknown are not counted); with --json, {\"updated\":N}. " +
       "Example: herald read --user alice --all"
   ),
   Command.withExamples([

@@ -6,8 +6,7 @@ import { HeraldAdminClient } from "@herald/client/HeraldAdminClient"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HeraldAdminClientLive } from "../Connection.ts"
-import { stdoutLine } from "../Output.ts"
-import { herald } from "../Root.ts"
+import { printRows } from "../Output.ts"
 import { rolloutChangeJson, rolloutHistoryTable } from "../RolloutFormat.ts"
 import { intBetween } from "../SharedFlags.ts"
 
@@ -20,18 +19,9 @@ export const rolloutHistory = Command.make(
     limit: intBetween("limit", 1, MaxChanges, `How many changes to list (1-${MaxChanges}, default 50)`).pipe(Flag.optional)
   },
   Effect.fn("herald.rollout.history")(function*({ limit }) {
-    const { json } = yield* herald
     const admin = yield* HeraldAdminClient
     const changes = yield* admin.rolloutHistory(Option.getOrUndefined(limit))
-    if (json) {
-      for (const change of changes) yield* stdoutLine(JSON.stringify(rolloutChangeJson(change)))
-      return
-    }
-    if (changes.length === 0) {
-      yield* stdoutLine("no rollout changes yet")
-      return
-    }
-    for (const line of rolloutHistoryTable(changes)) yield* stdoutLine(line)
+    yield* printRows(changes, rolloutChangeJson, rolloutHistoryTable, "no rollout changes yet")
   })
 ).pipe(
   Command.provide(HeraldAdminClientLive),

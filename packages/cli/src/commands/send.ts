@@ -50,7 +50,8 @@ export const send = Command.make(
   Command.provide(HeraldClientLive),
   Command.withShortDescription("Publish one notification to a user"),
   Command.withDescription(
-    "Publish one notification to a user and print its id, cursor and whether it was deduplicated. " +
+    "Publish one notification to a user and print one line with its id, the user and its cursor " +
+      "(\"already sent: …\" when --key was used before); with --json, {\"id\",\"cursor\",\"deduplicated\"}. " +
       "Example: herald send --user alice --kind mention --title \"Bob mentioned you\" --link /m/42 --key m-42"
   ),
   Command.withExamples([
