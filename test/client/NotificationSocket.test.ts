@@ -121,6 +121,35 @@ describe("NotificationSocket", () => {
       assert.strictEqual(yield* socket.state, "open")
     }))
 
+  it.live("a replayed frame is shown unless its id was shown, and moves neither the resume cursor nor the acks", () =>
+    Effect.gen(function*() {
+      const server = yield* fakeServer
+      const socket = yield* NotificationSocket.make({ url: server.url, token: "t1", backoff: fastBackoff })
+      const connection = yield* server.nextConnection
+      yield* nextFrame(connection)
+      yield* connection.send(ready())
+      yield* connection.send({ type: "synced", cursor: 0 })
+      yield* connection.send(notification(3))
+      yield* connection.send({ ...notification(3), replayed: true }) // shown already: dropped
+      yield* connection.send({ ...notification(1, 77), replayed: true }) // below the cursor, never shown: emitted
+      yield* connection.send({ ...notification(9, 78), replayed: true }) // above the cursor: emitted, cursor unmoved
+      yield* connection.send(notification(4))
+      const received = yield* socket.notifications.pipe(Stream.take(4), Stream.runCollect)
+      assert.deepStrictEqual(received.map((n) => n.cursor), [3, 1, 9, 4])
+      assert.deepStrictEqual(yield* socket.lastCursor, Option.some(Cursor.make(4)))
+      // Acks are coalesced, so one may come for 3 first; none ever names the replayed cursors.
+      const acks: Array<number> = []
+      while (acks.at(-1) !== 4) {
+        acks.push((yield* nextFrameOfType(connection, "ack")).cursor)
+        assert.isTrue(acks.every((cursor) => cursor === 3 || cursor === 4), `acks follow the live frames only: ${acks}`)
+      }
+      // After a reconnect it resumes from 4, not from the replayed 9.
+      yield* connection.drop
+      const again = yield* server.nextConnection
+      const auth = yield* nextFrame(again)
+      assert.strictEqual(auth.type === "auth" ? auth.resume : undefined, Cursor.make(4))
+    }))
+
   it.live("answers ping with pong and sends a cumulative ack after a burst", () =>
     Effect.gen(function*() {
       const server = yield* fakeServer

@@ -11,6 +11,7 @@ import { digest } from "./commands/digest.ts"
 import { inbox } from "./commands/inbox.ts"
 import { prefs } from "./commands/prefs.ts"
 import { read } from "./commands/read.ts"
+import { replay } from "./commands/replay.ts"
 import { rollout } from "./commands/rollout.ts"
 import { send } from "./commands/send.ts"
 import { stats } from "./commands/stats.ts"
@@ -21,7 +22,7 @@ import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, digest, rollout, stats]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, replay, digest, rollout, stats]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

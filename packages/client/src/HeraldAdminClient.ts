@@ -17,6 +17,11 @@
 import {
   AdminRpcs,
   type DeliveryStats,
+  type ReplayPageResult,
+  type ReplayPlan,
+  type ReplayPosition,
+  type ReplayRun,
+  type ReplaySelection,
   type RolloutChange,
   RolloutAction,
   type RolloutState,
@@ -29,19 +34,46 @@ import type { HeraldClientError } from "./HeraldClient.ts"
 import { makeRpcTransport } from "./internal/RpcTransport.ts"
 
 /** Which dead letters a retry or drop acts on. */
-export interface DeadLetterSelection {
+/**
+ * Filters dead letters and replays share; `since` and `until` are ISO 8601
+ * instants bounding when the notification was published (`until` exclusive).
+ */
+export interface DeliveryFilterInput {
   readonly userId?: string
+  readonly kind?: string
   readonly channel?: string
+  readonly since?: string
+  readonly until?: string
+}
+
+/** Which dead letters a retry or drop acts on. */
+export interface DeadLetterSelection extends DeliveryFilterInput {
   /** The newest this many (1-100,000; default 1,000). */
   readonly limit?: number
   readonly dryRun?: boolean
 }
 
+/** What a replay selects: the shared filters, `channel` also `in_app`, and a delivery `status` (failed, dead, sent). */
+export interface ReplaySelectionInput extends DeliveryFilterInput {
+  readonly status?: string
+}
+
+/** One page of a planned replay; `run` and `position` come from the plan or the previous page. */
+export interface ReplayPageInput {
+  readonly run: ReplayRun
+  readonly selection: ReplaySelection
+  readonly position: ReplayPosition
+  /** Items in this page (1-1,000). */
+  readonly limit: number
+  /** Send again push and email deliveries already sent. */
+  readonly force: boolean
+  /** How long the page waits for its deliveries to be attempted (0-120 s; default 30). */
+  readonly settleSeconds?: number
+}
+
 export type DeadLetterOutcome = typeof AdminRpcs.DeadLetterOutcome.Type
 
-export interface DeadLetterQuery {
-  readonly userId?: string
-  readonly channel?: string
+export interface DeadLetterQuery extends DeliveryFilterInput {
   readonly limit?: number
 }
 
@@ -78,6 +110,13 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   retryDeadLetters(selection: DeadLetterSelection): Effect.Effect<DeadLetterOutcome, HeraldClientError>
   /** Gives the selected dead letters up for good, keeping `reason`; with `dryRun`, only counts them. */
   dropDeadLetters(selection: DeadLetterSelection & { readonly reason?: string }): Effect.Effect<DeadLetterOutcome, HeraldClientError>
+  /** Plans a replay: what the selection holds, and the bounds and first position of its pages. Changes nothing. */
+  planReplay(selection: ReplaySelectionInput): Effect.Effect<ReplayPlan, HeraldClientError>
+  /**
+   * Replays one page of a planned replay; answers once its deliveries were attempted, with
+   * its counts and the next position (null when done). Repeating a page acts on nothing twice.
+   */
+  replayPage(page: ReplayPageInput): Effect.Effect<ReplayPageResult, HeraldClientError>
   /** What the user's digest would contain if it were sent now. */
   previewDigest(userId: string): Effect.Effect<AdminRpcs.DigestPreview, HeraldClientError>
   /** Makes the user's digest due now; resolves to how many items it will contain (0: nothing is sent). */
@@ -97,6 +136,11 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
       Layer.provide(RpcSerialization.layerJson)
     )
 }
+
+const PageLimits = Schema.Struct({
+  limit: AdminRpcs.ReplayPage.payloadSchema.fields.limit,
+  settleSeconds: Schema.UndefinedOr(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 120 }))))
+})
 
 const [SetChange, SwitchChange, ListChange] = AdminRpcs.ChangeRollout.payloadSchema.members
 
@@ -141,6 +185,16 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
         return yield* call(rpc.DropDeadLetters(payload))
       }
     ),
+    planReplay: Effect.fn("HeraldAdminClient.planReplay")(function*(selection: ReplaySelectionInput) {
+      const payload = yield* decode(AdminRpcs.PlanReplay.payloadSchema, { selection })
+      return yield* call(rpc.PlanReplay(payload))
+    }),
+    replayPage: Effect.fn("HeraldAdminClient.replayPage")(function*(page: ReplayPageInput) {
+      // The run, selection and position are already decoded; only the numbers come from a caller's input.
+      yield* decode(PageLimits, { limit: page.limit, settleSeconds: page.settleSeconds })
+      const { settleSeconds, ...rest } = page
+      return yield* call(rpc.ReplayPage(settleSeconds === undefined ? rest : { ...rest, settleSeconds }))
+    }),
     previewDigest: Effect.fn("HeraldAdminClient.previewDigest")(function*(userId: string) {
       const payload = yield* decode(AdminRpcs.PreviewDigest.payloadSchema, { userId })
       return yield* call(rpc.PreviewDigest(payload))

@@ -161,21 +161,28 @@ const make = Effect.fn("NotificationSocket.make")(function*(
     return Effect.sleep(ackDelayMs).pipe(Effect.andThen(flushAck), Effect.forkIn(scope), Effect.asVoid)
   })
 
+  // Replayed items are outside cursor order: acking one would claim the cursors below it too.
+  const replayedIds = new Set<string>()
   const markDelivered = (notification: Notification) =>
     Effect.suspend(() => {
+      if (replayedIds.delete(notification.id)) return Effect.void
       if (delivered !== undefined && notification.cursor <= delivered) return Effect.void
       delivered = notification.cursor
       return scheduleAck
     })
 
-  const onNotification = (notification: Notification) =>
+  // A replayed frame (an operator's replay) may carry a cursor below ones already received: it
+  // is new to this client unless its id was emitted already. It may also overtake live frames
+  // with lower cursors, so it never moves the resume point.
+  const onNotification = (notification: Notification, replayed: boolean) =>
     Effect.suspend(() => {
       const fresh = lastCursor === undefined || notification.cursor > lastCursor
-      if (fresh) lastCursor = notification.cursor
-      if (!fresh || seen.has(notification.id)) {
+      if (fresh && !replayed) lastCursor = notification.cursor
+      if ((!fresh && !replayed) || seen.has(notification.id)) {
         return Effect.logDebug("NotificationSocket dropped a duplicate", notification.id, notification.cursor)
       }
       seen.add(notification.id)
+      if (replayed && settings.ack !== false) replayedIds.add(notification.id)
       return Queue.offer(queue, notification)
     })
 
@@ -218,7 +225,7 @@ const make = Effect.fn("NotificationSocket.make")(function*(
               break
             }
             case "notification": {
-              yield* onNotification(frame.notification)
+              yield* onNotification(frame.notification, frame.replayed === true)
               break
             }
             case "synced": {

@@ -60,7 +60,12 @@ export class ReadyFrame extends Schema.Class<ReadyFrame>("@herald/domain/ReadyFr
 /** One notification, replayed or live; frames arrive in cursor order. */
 export class NotificationFrame extends Schema.Class<NotificationFrame>("@herald/domain/NotificationFrame")({
   type: Schema.Literal("notification"),
-  notification: Notification
+  notification: Notification,
+  /**
+   * Sent again by an operator's replay, outside cursor order (its cursor may be
+   * below ones already sent): show it unless its id was shown already.
+   */
+  replayed: Schema.optionalKey(Schema.Literal(true))
 }) {}
 
 /** Ends the replay of a resume: everything up to `cursor` has been sent; live frames follow. */

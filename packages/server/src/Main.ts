@@ -34,6 +34,8 @@ import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
 import { TelemetryFromEnv } from "./telemetry/Telemetry.ts"
 import { RolloutRepo } from "./storage/RolloutRepo.ts"
+import { ReplayRepo } from "./storage/ReplayRepo.ts"
+import { Replayer } from "./replay/Replayer.ts"
 import { RolloutFlag } from "./rollout/RolloutFlag.ts"
 import { RolloutGuard } from "./rollout/RolloutGuard.ts"
 
@@ -53,6 +55,7 @@ const Core = Layer.mergeAll(
   DeliveryRepo.layer,
   DigestRepo.layer,
   RolloutRepo.layer,
+  ReplayRepo.layer,
   FanoutLayer,
   ClientTokens.layer,
   Unsubscribe.layer,
@@ -117,7 +120,7 @@ export const ServerLayer = (
     Layer.provide(Layer.mergeAll(
       SocketGateway.layer,
       AppHandlersLayer,
-      AdminHandlersLayer,
+      AdminHandlersLayer.pipe(Layer.provide(Replayer.layer)),
       UserMailboxLayer,
       RpcSerialization.layerJson
     )),

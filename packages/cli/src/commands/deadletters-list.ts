@@ -10,7 +10,8 @@ import { HeraldAdminClientLive } from "../Connection.ts"
 import { deadLetterJson, deadLettersTable } from "../Format.ts"
 import { stdoutLine } from "../Output.ts"
 import { herald } from "../Root.ts"
-import { intBetween, user } from "../SharedFlags.ts"
+import { filterFlags, filterInput } from "../FilterFlags.ts"
+import { intBetween } from "../SharedFlags.ts"
 
 /** The most the server lists at once (`AdminRpcs.ListDeadLetters`); it lists 100 when no --limit is given. */
 const MaxDeadLetters = 500
@@ -18,7 +19,7 @@ const MaxDeadLetters = 500
 export const deadlettersList = Command.make(
   "list",
   {
-    user: user("Only the dead letters of this user").pipe(Flag.optional),
+    ...filterFlags("dead letters"),
     channel: Flag.Literals("channel", AdminRpcs.DeliveryChannel.literals).pipe(
       Flag.withMetavar("CHANNEL"),
       Flag.withDescription("Only the dead letters of this channel"),
@@ -27,11 +28,12 @@ export const deadlettersList = Command.make(
     limit: intBetween("limit", 1, MaxDeadLetters, `How many dead letters to list (1-${MaxDeadLetters}, default 100)`)
       .pipe(Flag.optional)
   },
-  Effect.fn("herald.deadletters.list")(function*({ channel, limit, user }) {
+  Effect.fn("herald.deadletters.list")(function*(flags) {
+    const { channel, limit } = flags
     const { json } = yield* herald
     const admin = yield* HeraldAdminClient
     const items = yield* admin.listDeadLetters({
-      ...(Option.isSome(user) ? { userId: user.value } : {}),
+      ...filterInput(flags, Date.now()),
       ...(Option.isSome(channel) ? { channel: channel.value } : {}),
       ...(Option.isSome(limit) ? { limit: limit.value } : {})
     })
@@ -55,6 +57,7 @@ export const deadlettersList = Command.make(
   ),
   Command.withExamples([
     { command: "herald deadletters list --user alice --channel push", description: "alice's dead pushes" },
-    { command: "herald deadletters list --limit 20 --json", description: "The 20 newest dead letters, as JSON lines" }
+    { command: "herald deadletters list --limit 20 --json", description: "The 20 newest dead letters, as JSON lines" },
+    { command: "herald deadletters list --kind mention --since 2h", description: "Dead letters of mentions published in the last 2 hours" }
   ])
 )

@@ -10,12 +10,13 @@ import { Command, Flag } from "effect/cli"
 import { HeraldAdminClientLive } from "../Connection.ts"
 import { stdoutLine } from "../Output.ts"
 import { herald } from "../Root.ts"
-import { intBetween, user } from "../SharedFlags.ts"
+import { type FilterValues, filterFlags, filterInput } from "../FilterFlags.ts"
+import { intBetween } from "../SharedFlags.ts"
 
 const MaxSettle = 100_000
 
 const selectionFlags = {
-  user: user("Only the dead letters of this user").pipe(Flag.optional),
+  ...filterFlags("dead letters"),
   channel: Flag.Literals("channel", AdminRpcs.DeliveryChannel.literals).pipe(
     Flag.withMetavar("CHANNEL"),
     Flag.withDescription("Only the dead letters of this channel"),
@@ -28,13 +29,12 @@ const selectionFlags = {
   )
 }
 
-const selectionOf = (flags: {
-  readonly user: Option.Option<string>
+const selectionOf = (flags: FilterValues & {
   readonly channel: Option.Option<string>
   readonly limit: Option.Option<number>
   readonly dryRun: boolean
 }) => ({
-  ...(Option.isSome(flags.user) ? { userId: flags.user.value } : {}),
+  ...filterInput(flags, Date.now()),
   ...(Option.isSome(flags.channel) ? { channel: flags.channel.value } : {}),
   ...(Option.isSome(flags.limit) ? { limit: flags.limit.value } : {}),
   dryRun: flags.dryRun
@@ -65,6 +65,7 @@ export const deadlettersRetry = Command.make(
   Command.withDescription(
     "Put the newest dead letters matching the filters back on the normal delivery path, with a fresh set of " +
       "attempts. Only dead deliveries are touched, and those were never sent, so nothing goes out twice. " +
+      "Prints how many were retried (or would be, with --dry-run); with --json one object {\"selected\",\"changed\",\"dryRun\"}. " +
       "Needs the admin key. Example: herald deadletters retry --channel push --dry-run"
   ),
   Command.withExamples([
@@ -95,7 +96,8 @@ export const deadlettersDrop = Command.make(
   Command.withShortDescription("Give dead letters up for good"),
   Command.withDescription(
     "Mark the newest dead letters matching the filters as discarded: they leave the dead-letter list and are " +
-      "never sent. Needs the admin key. Example: herald deadletters drop --user bob --reason 'account deleted'"
+      "never sent. Prints how many were dropped (or would be, with --dry-run); with --json one object " +
+      "{\"selected\",\"changed\",\"dryRun\"}. Needs the admin key. Example: herald deadletters drop --user bob --reason 'account deleted'"
   ),
   Command.withExamples([
     { command: "herald deadletters drop --user bob --reason 'account deleted'", description: "Drop bob's dead letters" },

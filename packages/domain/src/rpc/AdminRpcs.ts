@@ -7,6 +7,7 @@ import { Rpc, RpcGroup } from "effect/rpc"
 import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
 import { NotificationId, UserId } from "../Ids.ts"
 import { Notification, NotificationKind } from "../Notification.ts"
+import { ReplayPageResult, ReplayPlan, ReplayPosition, ReplayRun, ReplaySelection } from "../Replay.ts"
 import { Actor, Percentage, RolloutChange, RolloutState, RolloutStatus } from "../Rollout.ts"
 import { DeliveryStats, StatsWindow } from "../Stats.ts"
 
@@ -28,11 +29,22 @@ export class DeadLetter extends Schema.Class<DeadLetter>("@herald/domain/DeadLet
   deadAt: Schema.DateTimeUtcFromString
 }) {}
 
-/** Dead letters, newest first, optionally of one user or channel. */
+/**
+ * The filters dead letters share with replays: user, kind, channel, and when
+ * the notification was published (`since` inclusive, `until` exclusive).
+ */
+const deadLetterFilters = {
+  userId: Schema.optionalKey(UserId),
+  kind: Schema.optionalKey(NotificationKind),
+  channel: Schema.optionalKey(DeliveryChannel),
+  since: Schema.optionalKey(Schema.DateTimeUtcFromString),
+  until: Schema.optionalKey(Schema.DateTimeUtcFromString)
+}
+
+/** Dead letters, newest first, narrowed by the filters. */
 export const ListDeadLetters = Rpc.make("ListDeadLetters", {
   payload: {
-    userId: Schema.optionalKey(UserId),
-    channel: Schema.optionalKey(DeliveryChannel),
+    ...deadLetterFilters,
     limit: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 500 }))))
   },
   success: Schema.Struct({ items: Schema.Array(DeadLetter) }),
@@ -41,8 +53,7 @@ export const ListDeadLetters = Rpc.make("ListDeadLetters", {
 
 /** Which dead letters a retry or drop acts on: the newest first, up to `limit` (default 1,000). */
 const deadLetterSelection = {
-  userId: Schema.optionalKey(UserId),
-  channel: Schema.optionalKey(DeliveryChannel),
+  ...deadLetterFilters,
   limit: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100_000 })))),
   /** Count what would be acted on, change nothing. */
   dryRun: Schema.optionalKey(Schema.Boolean)
@@ -65,6 +76,37 @@ export const RetryDeadLetters = Rpc.make("RetryDeadLetters", {
 export const DropDeadLetters = Rpc.make("DropDeadLetters", {
   payload: { ...deadLetterSelection, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500)))) },
   success: DeadLetterOutcome,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+/**
+ * Plans a replay of the selection: counts what it would act on and fixes its
+ * bounds (rows written later are not replayed). Changes nothing: a dry run is
+ * a plan alone.
+ */
+export const PlanReplay = Rpc.make("PlanReplay", {
+  payload: { selection: ReplaySelection },
+  success: ReplayPlan,
+  error: Schema.Union([InvalidRequest, StorageUnavailable])
+})
+
+/**
+ * Replays one page of a planned replay from `position`, up to `limit` items,
+ * and answers once its push and email deliveries were attempted (or
+ * `settleSeconds` passed: the rest stay queued on the normal path). Already
+ * sent push and email deliveries are sent again only with `force`. Repeating
+ * a page (after an interruption) acts on nothing twice.
+ */
+export const ReplayPage = Rpc.make("ReplayPage", {
+  payload: {
+    run: ReplayRun,
+    selection: ReplaySelection,
+    position: ReplayPosition,
+    limit: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+    force: Schema.Boolean,
+    settleSeconds: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 120 }))))
+  },
+  success: ReplayPageResult,
   error: Schema.Union([InvalidRequest, StorageUnavailable])
 })
 
@@ -133,6 +175,8 @@ export class AdminRpcs extends RpcGroup.make(
   ListDeadLetters,
   RetryDeadLetters,
   DropDeadLetters,
+  PlanReplay,
+  ReplayPage,
   PreviewDigest,
   SendDigestNow,
   GetRollout,

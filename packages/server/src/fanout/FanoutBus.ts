@@ -26,6 +26,11 @@ export interface FanoutMessage {
   readonly kind: NotificationKind
   /** The publish's `traceparent` (null with tracing off): the socket write continues that trace. */
   readonly trace: string | null
+  /**
+   * An operator's replay of a stored notification: written to every live socket of the user
+   * outside cursor order (clients drop ids they have shown), and never a sign of a gap.
+   */
+  readonly replay?: true
 }
 
 export type FanoutListener = (message: FanoutMessage) => void

@@ -40,7 +40,8 @@ const WireMessage = Schema.fromJsonString(Schema.Struct({
   frame: Schema.String,
   acceptedAt: Schema.Finite,
   kind: NotificationKind,
-  trace: Schema.NullOr(Schema.String.check(Schema.isMaxLength(100)))
+  trace: Schema.NullOr(Schema.String.check(Schema.isMaxLength(100))),
+  replay: Schema.optionalKey(Schema.Literal(true))
 }))
 const decodeWire = Schema.decodeUnknownExit(WireMessage)
 const formatIssue = SchemaIssue.makeFormatterDefault()
@@ -54,7 +55,8 @@ const encodeWire = (message: FanoutMessage): string =>
     frame: message.frame,
     acceptedAt: message.acceptedAt,
     kind: message.kind,
-    trace: message.trace
+    trace: message.trace,
+    ...(message.replay === true ? { replay: true } : {})
   })
 
 const errorMessage = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)

@@ -1,30 +1,29 @@
 /**
  * Handlers of the admin RPC group (admin key only, at `/rpc/admin`).
  */
-import { AdminRpcs, RolloutStatus, type UserId } from "@herald/domain"
+import { AdminRpcs, RolloutStatus } from "@herald/domain"
 import { DateTime, Effect } from "effect"
 import { DigestScheduler } from "../digest/DigestScheduler.ts"
 import { DigestRepo } from "../storage/DigestRepo.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { DeliveryRepo } from "../storage/DeliveryRepo.ts"
+import type { DeliveryFilter } from "../storage/DeliveryFilters.ts"
 import { RolloutRepo } from "../storage/RolloutRepo.ts"
 import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { ClusterStats } from "../rollout/ClusterStats.ts"
+import { Replayer } from "../replay/Replayer.ts"
 
 const DefaultDeadLetterPage = 100
 const DefaultHistoryPage = 50
 const DefaultSettleLimit = 1_000
 
-const selection = (query: {
-  readonly userId?: UserId
-  readonly channel?: "push" | "email"
+const selection = (query: DeliveryFilter & {
   readonly limit?: number
   readonly dryRun?: boolean
 }) => ({
-  userId: query.userId,
-  channel: query.channel,
+  ...query,
   limit: query.limit ?? DefaultSettleLimit,
   dryRun: query.dryRun ?? false
 })
@@ -39,7 +38,14 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
   const flag = yield* RolloutFlag
   const guard = yield* RolloutGuard
   const stats = yield* ClusterStats
+  const replayer = yield* Replayer
   return AdminRpcs.AdminRpcs.of({
+    PlanReplay: Effect.fn("Rpc.PlanReplay")(function*({ selection }) {
+      return yield* replayer.plan(selection)
+    }),
+    ReplayPage: Effect.fn("Rpc.ReplayPage")(function*(request) {
+      return yield* replayer.page(request)
+    }),
     GetRollout: Effect.fn("Rpc.GetRollout")(function*() {
       // Read from the database, not this node's copy, so the answer is the same on every node.
       const state = yield* rollouts.load
@@ -94,11 +100,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
       })
     }),
     ListDeadLetters: Effect.fn("Rpc.ListDeadLetters")(function*(query) {
-      const items = yield* deliveries.deadLetters({
-        userId: query.userId,
-        channel: query.channel,
-        limit: query.limit ?? DefaultDeadLetterPage
-      })
+      const items = yield* deliveries.deadLetters({ ...query, limit: query.limit ?? DefaultDeadLetterPage })
       return { items }
     }),
     GetStats: Effect.fn("Rpc.GetStats")(function*({ window }) {

@@ -25,6 +25,7 @@ import {
   inAppAckLatency,
   inAppDelivered,
   inAppDeliveryLatency,
+  replayFramesWritten,
   socketAuthFailures,
   socketConnects,
   socketErrors,
@@ -204,6 +205,7 @@ function make() {
     }
 
     const deliver = (conn: Connection, message: FanoutMessage) => {
+      if (message.replay === true) return deliverReplay(conn, message)
       if (conn.state === "live") {
         if (message.cursor <= conn.lastSent) return
         if (message.previous > conn.lastSent) {
@@ -222,6 +224,17 @@ function make() {
         const latency = Date.now() - message.acceptedAt
         inAppDeliveryLatency.updateUnsafe(latency, context)
         guard.window.deliveryLatency(latency)
+      } else if (conn.state === "syncing") {
+        conn.buffer.push(message)
+      }
+    }
+
+    // A replayed frame is outside cursor order and leaves the socket's position alone: the
+    // client drops it if it has shown that id. During a catch-up it waits for the live frames.
+    const deliverReplay = (conn: Connection, message: FanoutMessage) => {
+      if (conn.state === "live") {
+        send(conn, message.frame)
+        replayFramesWritten.updateUnsafe(1, context)
       } else if (conn.state === "syncing") {
         conn.buffer.push(message)
       }

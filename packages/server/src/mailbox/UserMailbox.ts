@@ -89,6 +89,10 @@ const fanoutMessage = (
 export const notificationFrameText = (notification: Notification): string =>
   JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification })))
 
+/** The JSON text of a replayed notification frame (an operator's replay, outside cursor order). */
+export const replayFrameText = (notification: Notification): string =>
+  JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification, replayed: true })))
+
 export const UserMailboxLayer = UserMailbox.toLayer(
   Effect.gen(function*() {
     const address = yield* Entity.CurrentAddress

@@ -16,6 +16,7 @@ import digests from "./migrations/0004_digests.ts"
 import rollout from "./migrations/0005_rollout.ts"
 import nodeStats from "./migrations/0006_node_stats.ts"
 import traceContext from "./migrations/0007_trace_context.ts"
+import replays from "./migrations/0008_replays.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -25,7 +26,8 @@ export const migrations = Migrator.fromRecord({
   "0004_digests": digests,
   "0005_rollout": rollout,
   "0006_node_stats": nodeStats,
-  "0007_trace_context": traceContext
+  "0007_trace_context": traceContext,
+  "0008_replays": replays
 })
 
 const runMigrations = Migrator.make({})

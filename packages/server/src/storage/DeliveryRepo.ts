@@ -7,9 +7,10 @@
  * a second send is a crash after the provider accepted and before the row was
  * marked, a few milliseconds.
  */
-import { AdminRpcs, Notification, StorageUnavailable, type UserId } from "@herald/domain"
+import { AdminRpcs, Notification, StorageUnavailable } from "@herald/domain"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import { type DeliveryFilter, deliveryConditions } from "./DeliveryFilters.ts"
 import * as SendState from "./SendState.ts"
 
 export const DeliveryChannel = AdminRpcs.DeliveryChannel
@@ -18,11 +19,12 @@ export type DeliveryChannel = typeof DeliveryChannel.Type
 export const DeliveryState = Schema.Literals(["pending", "sending", "sent", "failed", "dead", "discarded"])
 export type DeliveryState = typeof DeliveryState.Type
 
-export interface DeadLetterSelection {
-  readonly userId: UserId | undefined
-  readonly channel: DeliveryChannel | undefined
-  readonly limit: number
+export interface DeadLetterSelection extends DeadLetterQuery {
   readonly dryRun: boolean
+}
+
+export interface DeadLetterQuery extends DeliveryFilter {
+  readonly limit: number
 }
 
 /** A claimed delivery with what its send needs. */
@@ -52,8 +54,9 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
   /** Claims up to `limit` due rows (pending, failed and due, or sending with an expired lease). */
   claim(limit: number, lease: Duration.Duration): Effect.Effect<ReadonlyArray<ClaimedDelivery>, StorageUnavailable>
   /**
-   * Marks a send done; answers how many times the row has now been sent, so a
-   * number above 1 is a duplicate send (what the rollout guard watches for).
+   * Marks a send done; answers how many times the row has now been sent beyond
+   * the forced replays an operator asked for, so a number above 1 is a
+   * duplicate send (what the rollout guard watches for).
    */
   markSent(id: number, providerId: string): Effect.Effect<number, StorageUnavailable>
   /** A failed attempt: retried after `retryIn`, or dead once `maxAttempts` is reached. */
@@ -68,11 +71,7 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
     action: { readonly _tag: "retry" } | { readonly _tag: "drop"; readonly reason: string }
   ): Effect.Effect<{ readonly selected: number; readonly changed: number }, StorageUnavailable>
   /** Dead letters, newest first. */
-  deadLetters(query: {
-    readonly userId: UserId | undefined
-    readonly channel: DeliveryChannel | undefined
-    readonly limit: number
-  }): Effect.Effect<ReadonlyArray<AdminRpcs.DeadLetter>, StorageUnavailable>
+  deadLetters(query: DeadLetterQuery): Effect.Effect<ReadonlyArray<AdminRpcs.DeadLetter>, StorageUnavailable>
 }>()("@herald/server/storage/DeliveryRepo") {
   static readonly layer = Layer.effect(DeliveryRepo, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -113,19 +112,13 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       statement.pipe(Effect.asVoid, Effect.mapError(unavailable))
 
     const decodeDead = Schema.decodeUnknownEffect(Schema.Array(AdminRpcs.DeadLetter))
-    const deadLetters = Effect.fn("DeliveryRepo.deadLetters")(function*(query: {
-      readonly userId: UserId | undefined
-      readonly channel: DeliveryChannel | undefined
-      readonly limit: number
-    }) {
+    const deadLetters = Effect.fn("DeliveryRepo.deadLetters")(function*(query: DeadLetterQuery) {
       return yield* sql`
         SELECT d.id::float8 AS "deliveryId", d.notification_id::text AS "notificationId", d.user_id AS "userId",
           n.kind, n.title, d.channel, d.target, d.attempts, d.last_error AS "lastError",
           to_json(d.created_at)#>>'{}' AS "createdAt", to_json(d.updated_at)#>>'{}' AS "deadAt"
         FROM deliveries d JOIN notifications n ON n.id = d.notification_id
-        WHERE d.state = 'dead'
-          ${query.userId === undefined ? sql`` : sql`AND d.user_id = ${query.userId}`}
-          ${query.channel === undefined ? sql`` : sql`AND d.channel = ${query.channel}`}
+        WHERE d.state = 'dead' ${deliveryConditions(sql, query)}
         ORDER BY d.updated_at DESC, d.id DESC
         LIMIT ${query.limit}`.pipe(Effect.flatMap(decodeDead), Effect.mapError(unavailable))
     })
@@ -136,11 +129,9 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
       action: { readonly _tag: "retry" } | { readonly _tag: "drop"; readonly reason: string }
     ) {
       const picked = sql`
-        SELECT id FROM deliveries
-        WHERE state = 'dead'
-          ${query.userId === undefined ? sql`` : sql`AND user_id = ${query.userId}`}
-          ${query.channel === undefined ? sql`` : sql`AND channel = ${query.channel}`}
-        ORDER BY updated_at DESC, id DESC
+        SELECT d.id FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+        WHERE d.state = 'dead' ${deliveryConditions(sql, query)}
+        ORDER BY d.updated_at DESC, d.id DESC
         LIMIT ${query.limit}`
       if (query.dryRun) {
         const [row] = yield* sql<{ readonly n: number }>`SELECT count(*)::float8 AS n FROM (${picked}) p`.pipe(
@@ -152,7 +143,7 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
         ? sql`state = 'pending', attempts = 0, next_attempt_at = now(), claimed_until = NULL`
         : sql`state = 'discarded', last_error = ${`dropped: ${action.reason}`}`
       const [row] = yield* sql<{ readonly n: number }>`
-        WITH picked AS (${picked} FOR UPDATE SKIP LOCKED),
+        WITH picked AS (${picked} FOR UPDATE OF d SKIP LOCKED),
         changed AS (
           UPDATE deliveries d SET ${change}, updated_at = now()
           FROM picked WHERE d.id = picked.id AND d.state = 'dead'
@@ -171,7 +162,7 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
         sql<{ readonly sends: number }>`
           UPDATE deliveries SET ${SendState.sentColumns(sql, providerId)}, sends = sends + 1
           WHERE id = ${id} AND state = 'sending'
-          RETURNING sends`.pipe(
+          RETURNING sends - resends_allowed AS sends`.pipe(
           Effect.map((rows) => rows[0]?.sends ?? 0),
           Effect.mapError(unavailable)
         )

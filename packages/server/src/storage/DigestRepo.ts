@@ -8,6 +8,7 @@ import { Notification, StorageUnavailable, type UserId } from "@herald/domain"
 import { Context, type DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
 import * as SendState from "./SendState.ts"
+import { notificationColumns } from "./NotificationColumns.ts"
 
 export interface ClaimedDigest {
   readonly id: number
@@ -37,9 +38,7 @@ export class DigestRepo extends Context.Service<DigestRepo, {
     const decodeTraceParents = Schema.decodeUnknownEffect(
       Schema.Array(Schema.Struct({ traceParent: Schema.NullOr(Schema.String) }))
     )
-    const columns = sql`
-      n.id::text AS id, n.user_id AS "userId", n.cursor::float8 AS cursor, n.kind, n.title, n.body, n.link, n.actor,
-      n.idempotency_key AS "idempotencyKey", to_json(n.created_at)#>>'{}' AS "createdAt", to_json(n.read_at)#>>'{}' AS "readAt"`
+    const columns = notificationColumns(sql)
     const includeRead = sql`COALESCE((u.digest_settings->>'includeRead')::boolean, false)`
     // What the user's next digest would contain: pending, and unread unless they keep read items.
     const waitingFor = (userId: UserId) => sql`

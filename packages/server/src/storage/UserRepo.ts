@@ -23,6 +23,8 @@ const DigestJson = Schema.fromJsonString(DigestSettings)
 
 export class UserRepo extends Context.Service<UserRepo, {
   preferences(userId: UserId): Effect.Effect<Preferences, StorageUnavailable>
+  /** Several users' preferences in one query (replays route a page of many users' items). */
+  preferencesOf(userIds: ReadonlyArray<UserId>): Effect.Effect<ReadonlyMap<UserId, Preferences>, StorageUnavailable>
   updatePreferences(userId: UserId, patch: PreferencesPatch): Effect.Effect<Preferences, StorageUnavailable>
 }>()("@herald/server/storage/UserRepo") {
   static readonly layer = Layer.effect(UserRepo, Effect.gen(function*() {
@@ -57,6 +59,24 @@ export class UserRepo extends Context.Service<UserRepo, {
       ).pipe(Effect.mapError(unavailable))
     )
 
+    const preferencesOf = Effect.fn("UserRepo.preferencesOf")(function*(userIds: ReadonlyArray<UserId>) {
+      const unique = [...new Set(userIds)]
+      if (unique.length === 0) return new Map<UserId, Preferences>()
+      const rows = yield* sql<StoredRow & { readonly userId: string }>`
+        SELECT user_id AS "userId", existing_before_rollout AS existing, email_address AS email,
+          preference_overrides::text AS overrides, digest_settings::text AS digest
+        FROM herald_users WHERE user_id IN ${sql.in(unique)}`.pipe(Effect.mapError(unavailable))
+      const byId = new Map(rows.map((row) => [row.userId, row]))
+      const found = yield* Effect.forEach(unique, (userId) => {
+        const row = byId.get(userId)
+        return load(userId, Effect.succeed(row === undefined ? [] : [row])).pipe(
+          Effect.map((prefs) => [userId, prefs] as const),
+          Effect.mapError(unavailable)
+        )
+      })
+      return new Map(found)
+    })
+
     const updatePreferences = Effect.fn("UserRepo.updatePreferences")(function*(userId: UserId, patch: PreferencesPatch) {
       return yield* sql.withTransaction(Effect.gen(function*() {
         // The row lock orders concurrent changes of the same user.
@@ -90,7 +110,7 @@ export class UserRepo extends Context.Service<UserRepo, {
       })).pipe(Effect.mapError(unavailable))
     })
 
-    return UserRepo.of({ preferences, updatePreferences })
+    return UserRepo.of({ preferences, preferencesOf, updatePreferences })
   }))
 }
 

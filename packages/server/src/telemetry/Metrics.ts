@@ -78,3 +78,13 @@ export const emailsSent = Metric.counter("herald_emails_sent_total", {
   description: "Emails the provider accepted (attribute: type = immediate|digest)",
   incremental: true
 })
+
+export const replayFramesWritten = Metric.counter("herald_replay_frames_written_total", {
+  description: "Notification frames an operator's replay wrote to live sockets",
+  incremental: true
+})
+
+export const replayed = Metric.counter("herald_replayed_total", {
+  description: "Items an operator's replay acted on, by channel and outcome (requeued, forced, delivered, skipped)",
+  incremental: true
+})
