@@ -17,12 +17,13 @@ import { send } from "./commands/send.ts"
 import { stats } from "./commands/stats.ts"
 import { tail } from "./commands/tail.ts"
 import { token } from "./commands/token.ts"
+import { user } from "./commands/user.ts"
 import { stdoutLine } from "./Output.ts"
 import { herald } from "./Root.ts"
 
 export const Version = "0.1.0"
 
-export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, replay, digest, rollout, stats]))
+export const cli = herald.pipe(Command.withSubcommands([send, tail, inbox, read, token, prefs, devices, deadletters, replay, digest, rollout, stats, user]))
 
 // The default presenter prints the whole help before a parse error; we print the error alone, on one line.
 const presenter: CliOutput.Presenter = {

@@ -224,4 +224,5 @@ export const table = (header: ReadonlyArray<string>, body: ReadonlyArray<Readonl
 /** The text on one line: line breaks (and the spaces around them) become one space. */
 export const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, " ")
 
-const truncate = (text: string, max: number) => text.length <= max ? text : `${text.slice(0, max - 1)}…`
+/** The text cut to `max` characters, the last one an ellipsis when cut. */
+export const truncate = (text: string, max: number) => text.length <= max ? text : `${text.slice(0, max - 1)}…`

@@ -13,9 +13,9 @@ export const herald = Command.make("herald").pipe(
   Command.withSharedFlags(sharedFlags),
   Command.withDescription(
     "Herald maintainer CLI: publish test notifications, watch a user's socket, read inboxes, issue client tokens, " +
-      "show or change a user's preferences and push devices, list, retry or drop dead letters, replay deliveries after an outage (with progress and resume), preview or send a user's digest, and show or change the rollout of real-time notifications. " +
+      "show or change a user's preferences and push devices, list, retry or drop dead letters, replay deliveries after an outage (with progress and resume), preview or send a user's digest, show or change the rollout of real-time notifications, and inspect everything about one user's notifications. " +
       "Flags --url, --api-key, --admin-key and --json work with every command, before or after its name; " +
-      "--admin-key is read only by the admin commands (deadletters, replay, digest, rollout, stats), --api-key by the others. " +
+      "--admin-key is read only by the admin commands (deadletters, replay, digest, rollout, stats, user), --api-key by the others. " +
       "Example: herald send --user alice --kind mention --title \"Bob mentioned you\""
   ),
   Command.withExamples([
@@ -26,6 +26,7 @@ export const herald = Command.make("herald").pipe(
     { command: "herald deadletters list --channel push", description: "List pushes that used all their attempts" },
     { command: "herald replay --channel push --status dead --since 2h --dry-run", description: "What a replay of the last 2 hours' dead pushes would send" },
     { command: "herald digest preview --user alice", description: "Show what alice's next email digest contains" },
-    { command: "herald rollout status", description: "Show the rollout of real-time notifications and its guard" }
+    { command: "herald rollout status", description: "Show the rollout of real-time notifications and its guard" },
+    { command: "herald user alice", description: "Why alice did or did not get her notifications" }
   ])
 )

@@ -41,13 +41,13 @@ export const apiKey = Flag.Redacted("api-key").pipe(
   )
 )
 
-/** The admin key; only the admin commands (`herald deadletters …`, `herald replay`, `herald digest …`, `herald rollout …`, `herald stats`) read it, the app commands use `--api-key`. */
+/** The admin key; only the admin commands (`herald deadletters …`, `herald replay`, `herald digest …`, `herald rollout …`, `herald stats`, `herald user`) read it, the app commands use `--api-key`. */
 export const adminKey = Flag.Redacted("admin-key").pipe(
   Flag.withFallbackConfig(Config.Redacted("HERALD_ADMIN_KEY")),
   Flag.optional,
   Flag.withMetavar("KEY"),
   Flag.withDescription(
-    "Admin key, for deadletters, replay, digest, rollout and stats only (env HERALD_ADMIN_KEY, else the adminKey in ${HERALD_DATA_DIR:-.data}/secrets.json)"
+    "Admin key, for deadletters, replay, digest, rollout, stats and user only (env HERALD_ADMIN_KEY, else the adminKey in ${HERALD_DATA_DIR:-.data}/secrets.json)"
   )
 )
 

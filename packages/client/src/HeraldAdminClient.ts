@@ -25,7 +25,8 @@ import {
   type RolloutChange,
   RolloutAction,
   type RolloutState,
-  type RolloutStatus
+  type RolloutStatus,
+  type UserReport
 } from "@herald/domain"
 import { Context, Effect, Layer, type Redacted, Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
@@ -129,6 +130,12 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   rolloutHistory(limit?: number): Effect.Effect<ReadonlyArray<RolloutChange>, HeraldClientError>
   /** Cluster-wide delivery stats over `window` ("1m", "5m" or "1h"), the same from any node. */
   getStats(window: string): Effect.Effect<DeliveryStats, HeraldClientError>
+  /**
+   * Everything Herald knows about one user's notifications: preferences, digest, devices, rollout,
+   * open sockets on every node, and the newest `limit` notifications (default 20, at most 200)
+   * with their deliveries. For example `admin.inspectUser("alice", 50)`.
+   */
+  inspectUser(userId: string, limit?: number): Effect.Effect<UserReport, HeraldClientError>
 }>()("@herald/client/HeraldAdminClient") {
   static readonly layer = (options: HeraldAdminClientOptions): Layer.Layer<HeraldAdminClient> =>
     Layer.effect(HeraldAdminClient, make(options)).pipe(
@@ -221,6 +228,10 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
     getStats: Effect.fn("HeraldAdminClient.getStats")(function*(window: string) {
       const payload = yield* decode(AdminRpcs.GetStats.payloadSchema, { window })
       return yield* call(rpc.GetStats(payload))
+    }),
+    inspectUser: Effect.fn("HeraldAdminClient.inspectUser")(function*(userId: string, limit?: number) {
+      const payload = yield* decode(AdminRpcs.InspectUser.payloadSchema, limit === undefined ? { userId } : { userId, limit })
+      return yield* call(rpc.InspectUser(payload))
     })
   })
 })

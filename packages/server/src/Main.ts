@@ -17,6 +17,8 @@ import { AdminHandlersLayer } from "./gateway/AdminHandlers.ts"
 import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
 import { ClientTokens } from "./gateway/ClientTokens.ts"
 import { HttpServer } from "./gateway/HttpServer.ts"
+import { LocalSockets } from "./gateway/LocalSockets.ts"
+import { Presence } from "./gateway/Presence.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
 import { Unsubscribe } from "./gateway/Unsubscribe.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
@@ -32,6 +34,7 @@ import { DigestRepo } from "./storage/DigestRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
+import { UserReportRepo } from "./storage/UserReportRepo.ts"
 import { TelemetryFromEnv } from "./telemetry/Telemetry.ts"
 import { RolloutRepo } from "./storage/RolloutRepo.ts"
 import { ReplayRepo } from "./storage/ReplayRepo.ts"
@@ -39,14 +42,17 @@ import { Replayer } from "./replay/Replayer.ts"
 import { RolloutFlag } from "./rollout/RolloutFlag.ts"
 import { RolloutGuard } from "./rollout/RolloutGuard.ts"
 
-/** Redis when `REDIS_URL` is set (frames reach sockets on every node), in-process otherwise. */
-const FanoutLayer = Layer.unwrap(
+/**
+ * Redis when `REDIS_URL` is set (frames reach sockets on every node), in-process otherwise;
+ * its subscriptions (one per socket) are counted for `Presence`.
+ */
+const FanoutLayer = LocalSockets.counting(Layer.unwrap(
   Effect.map(HeraldConfig, (config) =>
     Option.match(config.redisUrl, {
       onNone: () => FanoutBus.layerInProcess,
       onSome: RedisFanoutBusLayer
     }))
-)
+))
 
 const Core = Layer.mergeAll(
   NotificationRepo.layer,
@@ -56,6 +62,7 @@ const Core = Layer.mergeAll(
   DigestRepo.layer,
   RolloutRepo.layer,
   ReplayRepo.layer,
+  UserReportRepo.layer,
   FanoutLayer,
   ClientTokens.layer,
   Unsubscribe.layer,
@@ -115,7 +122,7 @@ export const ServerLayer = (
   channels: Layer.Layer<Channels, ConfigurationError | Config.ConfigError, Unsubscribe> = ChannelsFromEnv,
   telemetry: Layer.Layer<never, Config.ConfigError> = TelemetryFromEnv
 ): Layer.Layer<HttpServer | Secrets | NotificationRepo | DigestScheduler, ConfigurationError | Config.ConfigError> =>
-  Banner.pipe(
+  Layer.mergeAll(Banner, Presence.announce).pipe(
     Layer.provideMerge(HttpServer.layer),
     Layer.provide(Layer.mergeAll(
       SocketGateway.layer,
@@ -127,6 +134,7 @@ export const ServerLayer = (
     Layer.provideMerge(Layer.mergeAll(DeliveryWorker.layer, DigestScheduler.layer)),
     Layer.provideMerge(RolloutGuard.layer),
     Layer.provideMerge(RolloutFlag.layer),
+    Layer.provideMerge(Presence.layer),
     Layer.provideMerge(channels),
     Layer.provideMerge(Core),
     Layer.provide(NodeServices.layer),

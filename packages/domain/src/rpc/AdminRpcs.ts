@@ -10,6 +10,9 @@ import { Notification, NotificationKind } from "../Notification.ts"
 import { ReplayPageResult, ReplayPlan, ReplayPosition, ReplayRun, ReplaySelection } from "../Replay.ts"
 import { Actor, Percentage, RolloutChange, RolloutState, RolloutStatus } from "../Rollout.ts"
 import { DeliveryStats, StatsWindow } from "../Stats.ts"
+import { InspectUser } from "./UserInspection.ts"
+
+export { DefaultInspectLimit, InspectUser, MaxInspectLimit } from "./UserInspection.ts"
 
 export const DeliveryChannel = Schema.Literals(["push", "email"])
 
@@ -182,5 +185,6 @@ export class AdminRpcs extends RpcGroup.make(
   GetRollout,
   ChangeRollout,
   RolloutHistory,
-  GetStats
+  GetStats,
+  InspectUser
 ) {}

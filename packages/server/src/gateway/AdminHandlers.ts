@@ -14,6 +14,7 @@ import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { ClusterStats } from "../rollout/ClusterStats.ts"
 import { Replayer } from "../replay/Replayer.ts"
+import { makeInspectUser } from "./UserInspection.ts"
 
 const DefaultDeadLetterPage = 100
 const DefaultHistoryPage = 50
@@ -39,6 +40,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
   const guard = yield* RolloutGuard
   const stats = yield* ClusterStats
   const replayer = yield* Replayer
+  const inspectUser = yield* makeInspectUser
   return AdminRpcs.AdminRpcs.of({
     PlanReplay: Effect.fn("Rpc.PlanReplay")(function*({ selection }) {
       return yield* replayer.plan(selection)
@@ -105,6 +107,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
     }),
     GetStats: Effect.fn("Rpc.GetStats")(function*({ window }) {
       return yield* stats.stats(window)
-    })
+    }),
+    InspectUser: inspectUser
   })
 }))

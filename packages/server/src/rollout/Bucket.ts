@@ -14,6 +14,9 @@ export const bucketOf = (userId: string): number =>
 export const inPercentage = (bucket: number, percentage: number): boolean =>
   bucket < Math.round(percentage * (BucketCount / 100))
 
+/** The lowest percentage, in the flag's 0.01 % steps, that has a user in `bucket` in. */
+export const lowestPercentageFor = (bucket: number): number => (bucket + 1) / (BucketCount / 100)
+
 /** `bucketOf` in PostgreSQL, for a text column or expression. */
 export const bucketSql = (column: string): string =>
   `(('x' || substr(md5(${column}), 1, 8))::bit(32)::bigint % ${BucketCount})`

@@ -15,7 +15,14 @@
  *   email-only behaviour, never nothing.
  */
 import { PgClient } from "@effect/sql-pg"
-import { ConfigurationError, RealtimeFlag, type RolloutState, type StorageUnavailable, type UserId } from "@herald/domain"
+import {
+  ConfigurationError,
+  RealtimeFlag,
+  type RolloutReason,
+  type RolloutState,
+  type StorageUnavailable,
+  type UserId
+} from "@herald/domain"
 import { OpenFeature, type Provider } from "@openfeature/server-sdk"
 import { Context, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { SecureRandom } from "effect/crypto"
@@ -27,9 +34,21 @@ import { makeHeraldFlagProvider } from "./HeraldFlagProvider.ts"
 
 const SafetyReload = "5 seconds"
 
+/** Whether the flag has a user in, and which rule decided it. */
+export interface Evaluation {
+  readonly enabled: boolean
+  readonly reason: RolloutReason
+}
+
+// The variants Herald's own provider answers with (see HeraldFlagProvider); another provider's are its own business.
+const heraldReason = (variant: string | undefined): RolloutReason =>
+  variant === "allowed" ? "allowed" : variant === "in" || variant === "out" ? "percentage" : "provider"
+
 export class RolloutFlag extends Context.Service<RolloutFlag, {
   /** Whether real-time delivery (sockets and push) is on for `userId`. */
   isEnabled(userId: UserId): Effect.Effect<boolean>
+  /** `isEnabled` with the rule that decided it, for `herald user`. */
+  evaluate(userId: UserId): Effect.Effect<Evaluation>
   /** The state this node holds now. */
   readonly current: Effect.Effect<RolloutState>
   /** Applies and audits a change; this node holds the new state when it returns. */
@@ -83,14 +102,23 @@ export class RolloutFlag extends Context.Service<RolloutFlag, {
     )
     const client = OpenFeature.getClient(domain)
 
-    const isEnabled = (userId: UserId) =>
+    const ownProvider = Option.isNone(config.flagProvider)
+    const evaluate = (userId: UserId): Effect.Effect<Evaluation> =>
       Effect.suspend(() => {
-        if (state.killed || state.deny.some((id) => id === userId)) return Effect.succeed(false)
-        return Effect.promise(() => client.getBooleanValue(RealtimeFlag, false, { targetingKey: userId }))
+        if (state.killed) return Effect.succeed({ enabled: false, reason: "killed" })
+        if (state.deny.some((id) => id === userId)) return Effect.succeed({ enabled: false, reason: "denied" })
+        return Effect.promise(() => client.getBooleanDetails(RealtimeFlag, false, { targetingKey: userId })).pipe(
+          Effect.map((details) => ({
+            enabled: details.value,
+            reason: ownProvider ? heraldReason(details.variant) : "provider"
+          }))
+        )
       })
+    const isEnabled = (userId: UserId) => Effect.map(evaluate(userId), (evaluation) => evaluation.enabled)
 
     return RolloutFlag.of({
       isEnabled,
+      evaluate,
       current: Effect.sync(() => state),
       change: (command, actor, reason) =>
         repo.change(command, actor, reason).pipe(Effect.tap((next) => Effect.sync(() => adopt(next)))),
