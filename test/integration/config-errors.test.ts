@@ -9,7 +9,8 @@ import { spawnServer } from "../support/ServerProcess.ts"
 const cases: ReadonlyArray<readonly [Readonly<Record<string, string>>, string, string]> = [
   [{ HERALD_PORT: "abc" }, "HERALD_PORT", "number"],
   [{ HERALD_CLUSTER_FAILOVER: "2 seconds" }, "HERALD_CLUSTER_FAILOVER", "at least 5 seconds"],
-  [{ HERALD_PUBLISH_TIMEOUT: "soon" }, "HERALD_PUBLISH_TIMEOUT", "Duration"]
+  [{ HERALD_PUBLISH_TIMEOUT: "soon" }, "HERALD_PUBLISH_TIMEOUT", "Duration"],
+  [{ HERALD_DEV_LOGIN: "maybe" }, "HERALD_DEV_LOGIN", "\"true\" | \"yes\""]
 ]
 
 for (const [env, variable, says] of cases) {

@@ -3,9 +3,9 @@
  * real server on it and a typed client with the app key.
  */
 import { HeraldClient } from "@herald/client"
-import { Context, type Duration, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { testDatabase } from "./TestDatabase.ts"
-import { apiKey, type RunningServer, testServer } from "./TestServer.ts"
+import { apiKey, type RunningServer, testServer, type TestServerOptions } from "./TestServer.ts"
 
 export class Herald extends Context.Service<Herald, {
   readonly server: RunningServer
@@ -14,7 +14,7 @@ export class Herald extends Context.Service<Herald, {
   /** A client token for `userId`, issued through the RPC API. */
   token(userId: string): Effect.Effect<string>
 }>()("@herald/test/Herald") {
-  static readonly layer = (options: { readonly heartbeat?: Duration.Input; readonly authTimeout?: Duration.Input } = {}) =>
+  static readonly layer = (options: Omit<TestServerOptions, "databaseUrl"> = {}) =>
     Layer.effect(Herald, Effect.gen(function*() {
       const database = yield* testDatabase
       const server = yield* testServer({ databaseUrl: database.url, ...options })

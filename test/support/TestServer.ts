@@ -3,7 +3,7 @@
  * database, with fixed keys, and stops it when the scope closes.
  */
 import { DigestScheduler, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
-import { defaultGuardSettings, type GuardSettings } from "@herald/server/config/HeraldConfig"
+import { defaultGuardSettings, defaultWebDir, type GuardSettings } from "@herald/server/config/HeraldConfig"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -38,6 +38,10 @@ export interface TestServerOptions {
   readonly guard?: Partial<GuardSettings>
   /** `HERALD_FLAG_PROVIDER`: a module whose default export is an OpenFeature provider. */
   readonly flagProvider?: string
+  /** `HERALD_DEV_LOGIN`: `POST /dev/login` hands out client tokens; off by default, as with `DATABASE_URL`. */
+  readonly devLogin?: boolean
+  /** `HERALD_WEB_DIR`: the built web UI; by default this checkout's `packages/web/dist`. */
+  readonly webDir?: string
   /** The out-of-app channels; by default as the environment configures them (off in tests). */
   readonly channels?: Parameters<typeof ServerLayer>[1]
   /** Tracer and metric export; by default from the `OTEL_*` variables (none in tests: tracing off). */
@@ -68,6 +72,8 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     publicUrl: "http://herald.test",
     publishTimeout: Duration.fromInputUnsafe(options.publishTimeout ?? "5 seconds"),
     flagProvider: Option.fromUndefinedOr(options.flagProvider),
+    devLogin: options.devLogin ?? false,
+    webDir: options.webDir ?? defaultWebDir,
     guard: { ...defaultGuardSettings, ...options.guard },
     cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })

@@ -7,7 +7,7 @@
  * command line is parsed, with an error naming the flag, before anything is
  * sent to the server.
  */
-import { Cursor, DeviceToken, UserId } from "@herald/domain"
+import { Cursor, DeviceToken, UserIdInput } from "@herald/domain"
 import { Config, Schema } from "effect"
 import { Flag } from "effect/cli"
 
@@ -59,11 +59,8 @@ export const json = Flag.Boolean("json").pipe(
 /** The flags shared by every subcommand; they may come before or after the subcommand name. */
 export const sharedFlags = { url, apiKey, adminKey, json } as const
 
-/**
- * A user id, checked against the same rules as the server's; the failure says
- * what a user id may hold, where `UserId` alone would print its RegExp.
- */
-export const UserIdInput = UserId.annotate({ message: "Expected a user id: 1 to 128 letters, digits and _ - . @ : |" })
+/** A user id, checked against the server's rules; the failure says what a user id may hold. */
+export { UserIdInput }
 
 /** `--user U`: the app's id for the user. */
 export const user = (description: string) =>

@@ -17,6 +17,7 @@
 import {
   AdminRpcs,
   type DeliveryStats,
+  type LatencyPoint,
   type ReplayPageResult,
   type ReplayPlan,
   type ReplayPosition,
@@ -131,6 +132,12 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
   /** Cluster-wide delivery stats over `window` ("1m", "5m" or "1h"), the same from any node. */
   getStats(window: string): Effect.Effect<DeliveryStats, HeraldClientError>
   /**
+   * The cluster's delivery latency per minute over the last `minutes` (1-180), oldest first and
+   * every minute present (count 0 and null percentiles where nothing was delivered); the last
+   * point is the current minute, still growing. For a chart: `admin.latencySeries(60)`.
+   */
+  latencySeries(minutes: number): Effect.Effect<ReadonlyArray<LatencyPoint>, HeraldClientError>
+  /**
    * Everything Herald knows about one user's notifications: preferences, digest, devices, rollout,
    * open sockets on every node, and the newest `limit` notifications (default 20, at most 200)
    * with their deliveries. For example `admin.inspectUser("alice", 50)`.
@@ -228,6 +235,11 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
     getStats: Effect.fn("HeraldAdminClient.getStats")(function*(window: string) {
       const payload = yield* decode(AdminRpcs.GetStats.payloadSchema, { window })
       return yield* call(rpc.GetStats(payload))
+    }),
+    latencySeries: Effect.fn("HeraldAdminClient.latencySeries")(function*(minutes: number) {
+      const payload = yield* decode(AdminRpcs.GetLatencySeries.payloadSchema, { minutes })
+      const { points } = yield* call(rpc.GetLatencySeries(payload))
+      return points
     }),
     inspectUser: Effect.fn("HeraldAdminClient.inspectUser")(function*(userId: string, limit?: number) {
       const payload = yield* decode(AdminRpcs.InspectUser.payloadSchema, limit === undefined ? { userId } : { userId, limit })

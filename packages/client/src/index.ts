@@ -1,4 +1,5 @@
 export * from "./HeraldAdminClient.ts"
 export * from "./HeraldClient.ts"
+export * from "./HeraldUserClient.ts"
 export * from "./NotificationSocket.ts"
 export * from "./SocketErrors.ts"

@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 
-/** The API key is missing or wrong (HTTP 401). Nothing was read or written. */
+/** The API key (or, on `/rpc/me`, the client token) is missing, wrong or expired (HTTP 401). Nothing was read or written. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {
   message: Schema.String
 }) {}

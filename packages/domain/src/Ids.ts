@@ -24,6 +24,12 @@ export const UserId = Schema.String.pipe(
 )
 export type UserId = typeof UserId.Type
 
+/**
+ * `UserId` for input a person typed (a CLI flag, a sign-in form): the same
+ * rules, but a failure says what a user id may hold instead of printing its RegExp.
+ */
+export const UserIdInput = UserId.annotate({ message: "Expected a user id: 1 to 128 letters, digits and _ - . @ : |" })
+
 /** A time-ordered UUIDv7 assigned by Herald when a notification is stored. */
 export const NotificationId = Schema.String.pipe(Schema.check(Schema.isUUID(7)), Schema.brand("NotificationId"))
 export type NotificationId = typeof NotificationId.Type

@@ -59,3 +59,28 @@ export class DeliveryStats extends Schema.Class<DeliveryStats>("@herald/domain/D
   emailsSent: Count,
   inAppDelivered: Count
 }) {}
+
+/** The longest latency series `GetLatencySeries` answers, in minutes (node stats are kept a little longer). */
+export const MaxSeriesMinutes = 180
+
+/** How many minutes a latency series covers: 1 to 180. */
+export const SeriesMinutes = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: MaxSeriesMinutes })))
+
+/** Per channel latency of one minute: accepted → written (in_app) or handed over (push, email, digest), and → acked. */
+export const LatencyChannels = Schema.Struct({
+  in_app: LatencyStats,
+  push: LatencyStats,
+  email: LatencyStats,
+  digest: LatencyStats,
+  ack: LatencyStats
+})
+
+/**
+ * One minute of the cluster's delivery latency, summed over every node. A
+ * minute without samples has count 0 and null percentiles.
+ */
+export class LatencyPoint extends Schema.Class<LatencyPoint>("@herald/domain/LatencyPoint")({
+  /** The start of the minute. */
+  minute: Schema.DateTimeUtcFromString,
+  channels: LatencyChannels
+}) {}

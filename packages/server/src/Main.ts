@@ -21,6 +21,10 @@ import { LocalSockets } from "./gateway/LocalSockets.ts"
 import { Presence } from "./gateway/Presence.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
 import { Unsubscribe } from "./gateway/Unsubscribe.ts"
+import { UserApi } from "./gateway/UserApi.ts"
+import { UserAuthenticationLayer } from "./gateway/UserAuthentication.ts"
+import { UserHandlersLayer } from "./gateway/UserHandlers.ts"
+import { UserOperations } from "./gateway/UserOperations.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
 import { Channels } from "./channels/Channels.ts"
@@ -100,6 +104,13 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
       : "cluster: single runner (set DATABASE_URL and REDIS_URL to run several nodes)"
   )
   yield* Channels.announce
+  if (config.devLogin) {
+    yield* Effect.logWarning(
+      `dev login is on (HERALD_DEV_LOGIN): anyone who can reach ${http.url} can sign in as any user ` +
+        "at POST /dev/login; set HERALD_DEV_LOGIN=false wherever that matters"
+    )
+  }
+  yield* Effect.logInfo(`web UI: ${http.url}/ (pages from ${config.webDir})`)
   yield* Effect.logInfo(`Herald ready: RPC ${http.url}/rpc, sockets ws://${config.host}:${http.port}/ws`)
   yield* Effect.addFinalizer(() =>
     Effect.logInfo(
@@ -109,6 +120,14 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
     )
   )
 }))
+
+/**
+ * `/rpc/me`, with its handlers given to it alone: they share RPC names with the app
+ * group's, and effect/rpc finds handlers by name in context.
+ */
+const UserApiLayer = UserApi.layer.pipe(
+  Layer.provide(Layer.mergeAll(UserHandlersLayer, UserAuthenticationLayer, RpcSerialization.layerJson))
+)
 
 /** Push and email as the environment configures them (each off when unset). */
 export const ChannelsFromEnv = ChannelsLive.pipe(Layer.provide(Layer.mergeAll(PushSender.layer, EmailSender.layer)))
@@ -127,10 +146,12 @@ export const ServerLayer = (
     Layer.provide(Layer.mergeAll(
       SocketGateway.layer,
       AppHandlersLayer,
+      UserApiLayer,
       AdminHandlersLayer.pipe(Layer.provide(Replayer.layer)),
       UserMailboxLayer,
       RpcSerialization.layerJson
     )),
+    Layer.provide(UserOperations.layer),
     Layer.provideMerge(Layer.mergeAll(DeliveryWorker.layer, DigestScheduler.layer)),
     Layer.provideMerge(RolloutGuard.layer),
     Layer.provideMerge(RolloutFlag.layer),

@@ -9,7 +9,7 @@ import { NotificationId, UserId } from "../Ids.ts"
 import { Notification, NotificationKind } from "../Notification.ts"
 import { ReplayPageResult, ReplayPlan, ReplayPosition, ReplayRun, ReplaySelection } from "../Replay.ts"
 import { Actor, Percentage, RolloutChange, RolloutState, RolloutStatus } from "../Rollout.ts"
-import { DeliveryStats, StatsWindow } from "../Stats.ts"
+import { DeliveryStats, LatencyPoint, SeriesMinutes, StatsWindow } from "../Stats.ts"
 import { InspectUser } from "./UserInspection.ts"
 
 export { DefaultInspectLimit, InspectUser, MaxInspectLimit } from "./UserInspection.ts"
@@ -174,6 +174,17 @@ export const GetStats = Rpc.make("GetStats", {
   error: StorageUnavailable
 })
 
+/**
+ * The cluster's delivery latency per minute over the last `minutes` (1-180), for a chart:
+ * one point per minute, oldest first, every minute present (empty ones with count 0); the
+ * last point is the current, still growing minute.
+ */
+export const GetLatencySeries = Rpc.make("GetLatencySeries", {
+  payload: { minutes: SeriesMinutes },
+  success: Schema.Struct({ points: Schema.Array(LatencyPoint) }),
+  error: StorageUnavailable
+})
+
 export class AdminRpcs extends RpcGroup.make(
   ListDeadLetters,
   RetryDeadLetters,
@@ -186,5 +197,6 @@ export class AdminRpcs extends RpcGroup.make(
   ChangeRollout,
   RolloutHistory,
   GetStats,
+  GetLatencySeries,
   InspectUser
 ) {}

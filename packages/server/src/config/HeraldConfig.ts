@@ -4,6 +4,7 @@
  * message naming the variable.
  */
 import { Config, Context, Duration, Layer, Option, type Redacted, Schema } from "effect"
+import { join, resolve } from "node:path"
 
 export interface HeraldConfigShape {
   readonly port: number
@@ -33,6 +34,10 @@ export interface HeraldConfigShape {
   readonly publishTimeout: Duration.Duration
   /** A module whose default export is the OpenFeature provider of the rollout flag; `None`: Herald's own. */
   readonly flagProvider: Option.Option<string>
+  /** `POST /dev/login` hands out a client token for any user id (for trying Herald; never in production). */
+  readonly devLogin: boolean
+  /** The built web UI (`index.html`, `preferences.html`, `admin.html`, `assets/`), as an absolute path. */
+  readonly webDir: string
   readonly guard: GuardSettings
   /** How this node joins a cluster; used only with `DATABASE_URL` and `REDIS_URL` both set. */
   readonly cluster: ClusterSettings
@@ -76,6 +81,12 @@ export interface ClusterSettings {
   readonly failover: Duration.Duration
 }
 
+/**
+ * Where `pnpm --filter @herald/web build` writes the web UI in this checkout: found from this
+ * file, not the working directory, so the server serves it wherever it was started from.
+ */
+export const defaultWebDir = join(import.meta.dirname, "..", "..", "..", "web", "dist")
+
 const Fraction = Schema.NumberFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
 const baseConfig = Config.all({
@@ -100,6 +111,8 @@ const baseConfig = Config.all({
   publicUrl: Config.option(Config.URL("HERALD_PUBLIC_URL")),
   publishTimeout: Config.Duration("HERALD_PUBLISH_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
   flagProvider: Config.option(Config.NonEmptyString("HERALD_FLAG_PROVIDER")),
+  devLogin: Config.option(Config.Boolean("HERALD_DEV_LOGIN")),
+  webDir: Config.NonEmptyString("HERALD_WEB_DIR").pipe(Config.withDefault(defaultWebDir), Config.map((dir) => resolve(dir))),
   guardEnabled: Config.Boolean("HERALD_GUARD").pipe(Config.withDefault(defaultGuardSettings.enabled)),
   guardWindow: Config.Duration("HERALD_GUARD_WINDOW").pipe(Config.withDefault(defaultGuardSettings.window)),
   guardMinSamples: Config.schema(
@@ -131,6 +144,7 @@ export const heraldConfig = baseConfig.pipe(
     clusterFailover,
     clusterHost,
     clusterPort,
+    devLogin,
     guardEnabled,
     guardMaxDeliveryP95,
     guardMaxSocketErrorRate,
@@ -140,6 +154,8 @@ export const heraldConfig = baseConfig.pipe(
     ...config
   }): HeraldConfigShape => ({
     ...config,
+    // On by default only on the embedded default (no DATABASE_URL), which is for trying Herald.
+    devLogin: Option.getOrElse(devLogin, () => Option.isNone(config.databaseUrl)),
     guard: {
       ...defaultGuardSettings,
       enabled: guardEnabled,

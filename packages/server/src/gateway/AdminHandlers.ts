@@ -108,6 +108,9 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
     GetStats: Effect.fn("Rpc.GetStats")(function*({ window }) {
       return yield* stats.stats(window)
     }),
+    GetLatencySeries: Effect.fn("Rpc.GetLatencySeries")(function*({ minutes }) {
+      return { points: yield* stats.series(minutes) }
+    }),
     InspectUser: inspectUser
   })
 }))

@@ -6,6 +6,7 @@
 import { Context, Effect, Layer, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Secrets } from "../config/Secrets.ts"
+import { bearerCredential } from "./Bearer.ts"
 
 export type KeyScope = "app" | "admin"
 
@@ -21,9 +22,9 @@ export class ApiKeys extends Context.Service<ApiKeys, {
     const admin = digest(Redacted.value(secrets.adminKey))
     return ApiKeys.of({
       scopeOf: (authorization) => {
-        const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization)
-        if (match?.[1] === undefined) return undefined
-        const presented = digest(match[1])
+        const credential = bearerCredential(authorization)
+        if (credential === undefined) return undefined
+        const presented = digest(credential)
         if (timingSafeEqual(presented, app)) return "app"
         if (timingSafeEqual(presented, admin)) return "admin"
         return undefined

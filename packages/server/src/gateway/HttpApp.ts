@@ -1,8 +1,11 @@
 /**
  * The HTTP routes: `/rpc` (the app RPC group, API key required), `/rpc/admin`
- * (the admin group, admin key required), `/unsubscribe` (one-click email
- * unsubscribe, by a signed link), `/metrics` (Prometheus text, admin key), `/healthz`
- * (the process is up) and `/readyz` (it can reach its database).
+ * (the admin group, admin key required), `/rpc/me` (the user group, client
+ * token required), `/unsubscribe` (one-click email unsubscribe, by a signed
+ * link), `/metrics` (Prometheus text, admin key), `/healthz` (the process is
+ * up), `/readyz` (it can reach its database), `/web-config` and `/dev/login`
+ * (the web pages' sign-in), and the web UI: `/`, `/preferences`, `/admin`,
+ * `/assets/…`.
  */
 import { AdminRpcs, AppRpcs } from "@herald/domain"
 import { Effect } from "effect"
@@ -11,7 +14,13 @@ import { PrometheusMetrics } from "effect/observability"
 import { RpcServer } from "effect/rpc"
 import { SqlClient } from "effect/sql"
 import { ApiKeys } from "./ApiKeys.ts"
+import { makeDevLoginRoutes } from "./DevLogin.ts"
+import { problem } from "./Problem.ts"
 import { makeUnsubscribeRoute } from "./UnsubscribeRoute.ts"
+import { UserApi } from "./UserApi.ts"
+import { makeWebAssets } from "./WebAssets.ts"
+
+const AssetsPrefix = "/assets/"
 
 export const makeHttpApp = Effect.gen(function*() {
   const keys = yield* ApiKeys
@@ -19,9 +28,9 @@ export const makeHttpApp = Effect.gen(function*() {
   const rpc = yield* RpcServer.toHttpEffect(AppRpcs.AppRpcs, { spanPrefix: "Rpc" })
   const adminRpc = yield* RpcServer.toHttpEffect(AdminRpcs.AdminRpcs, { spanPrefix: "AdminRpc" })
   const unsubscribe = yield* makeUnsubscribeRoute
-
-  const problem = (status: number, error: string, message: string) =>
-    HttpServerResponse.jsonUnsafe({ error, message }, { status })
+  const userApi = yield* UserApi
+  const devLogin = yield* makeDevLoginRoutes
+  const web = yield* makeWebAssets
 
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -49,6 +58,8 @@ export const makeHttpApp = Effect.gen(function*() {
         }
         return yield* adminRpc
       }
+      case "/rpc/me":
+        return yield* userApi.handle
       case "/metrics": {
         // Prometheus scrapes with the admin key as a bearer token (`authorization` in its scrape config).
         if (keys.scopeOf(request.headers["authorization"]) !== "admin") {
@@ -60,7 +71,16 @@ export const makeHttpApp = Effect.gen(function*() {
       }
       case "/unsubscribe":
         return yield* unsubscribe
+      case "/web-config":
+        return yield* devLogin.webConfig
+      case "/dev/login":
+        return yield* devLogin.login
+      case "/":
+      case "/preferences":
+      case "/admin":
+        return yield* web.page(path)
       default:
+        if (path?.startsWith(AssetsPrefix)) return yield* web.asset(path.slice(AssetsPrefix.length))
         return problem(404, "NotFound", `no route ${request.method} ${path}`)
     }
   })

@@ -5,8 +5,9 @@
  * instead of the table, so its events count at once and others' within a
  * flush interval; any node answering `GetStats` or running the guard sees
  * the same numbers once the last flush of every node has landed.
+ * `series` answers the same histograms minute by minute for the admin chart.
  */
-import { DeliveryStats, LatencyStats, type StatsWindow, type StorageUnavailable } from "@herald/domain"
+import { DeliveryStats, LatencyPoint, LatencyStats, MaxSeriesMinutes, type StatsWindow, type StorageUnavailable } from "@herald/domain"
 import { Context, DateTime, Effect, Layer, Schedule } from "effect"
 import { type StatsRow, StatsRepo } from "../storage/StatsRepo.ts"
 import { mergeInto, percentile, sampleCount, type SparseHistogram } from "./LatencyHistogram.ts"
@@ -14,7 +15,8 @@ import { makeMinuteStats, MinuteMillis, minuteOf, nonEmpty, type Segment, window
 import { LatencySeries, type StatsRecorder } from "./StatsRecorder.ts"
 
 const FlushEvery = "2 seconds"
-const KeepMillis = 2 * 60 * MinuteMillis
+// Long enough for the longest latency series (the 1 h stats window needs less).
+const KeepMillis = (MaxSeriesMinutes + 1) * MinuteMillis
 
 /** Counters and merged histograms summed over every node in a window. */
 export interface ClusterTotals {
@@ -51,6 +53,16 @@ const summary = (histogram: SparseHistogram) =>
     p99: percentile(histogram, 0.99)
   })
 
+type Histograms = Record<LatencySeries, Map<number, number>>
+
+const emptyHistograms = (): Histograms => ({
+  in_app: new Map(),
+  push: new Map(),
+  email: new Map(),
+  digest: new Map(),
+  ack: new Map()
+})
+
 const ratio = (part: number, whole: number) => whole > 0 ? part / whole : null
 
 export class ClusterStats extends Context.Service<ClusterStats, {
@@ -64,6 +76,11 @@ export class ClusterStats extends Context.Service<ClusterStats, {
   readonly split: Effect.Effect<void>
   /** The admin stats over a window: `GetStats`. */
   stats(window: StatsWindow): Effect.Effect<DeliveryStats, StorageUnavailable>
+  /**
+   * Latency per minute over the last `minutes` (the current one last), every minute present:
+   * `GetLatencySeries`. Summed the way `totals` sums a window, one histogram per minute.
+   */
+  series(minutes: number): Effect.Effect<ReadonlyArray<LatencyPoint>, StorageUnavailable>
 }>()("@herald/server/rollout/ClusterStats") {
   static readonly layer = Layer.effect(ClusterStats, Effect.gen(function*() {
     const repo = yield* StatsRepo
@@ -94,13 +111,7 @@ export class ClusterStats extends Context.Service<ClusterStats, {
     const totals = Effect.fn("ClusterStats.totals")(function*(since: number) {
       const local = memory.unflushed().filter((segment) => segment.startedAt >= since)
       const stored = yield* repo.sums(since, { nodeId, startedAt: memory.unflushed().map((s) => s.startedAt) })
-      const latency: Record<LatencySeries, Map<number, number>> = {
-        in_app: new Map(),
-        push: new Map(),
-        email: new Map(),
-        digest: new Map(),
-        ack: new Map()
-      }
+      const latency = emptyHistograms()
       for (const row of stored.buckets) {
         if (isSeries(row.series)) mergeInto(latency[row.series], [[row.bucket, row.count]])
       }
@@ -156,12 +167,49 @@ export class ClusterStats extends Context.Service<ClusterStats, {
       })
     })
 
+    const series = Effect.fn("ClusterStats.series")(function*(minutes: number) {
+      const since = minuteOf(Date.now()) - (minutes - 1) * MinuteMillis
+      const unflushed = memory.unflushed()
+      const stored = yield* repo.minuteBuckets(since, { nodeId, startedAt: unflushed.map((s) => s.startedAt) })
+      const byMinute = new Map<number, Histograms>()
+      const at = (minute: number) => {
+        const found = byMinute.get(minute)
+        if (found !== undefined) return found
+        const made = emptyHistograms()
+        byMinute.set(minute, made)
+        return made
+      }
+      for (const row of stored) {
+        if (isSeries(row.series)) mergeInto(at(row.minute)[row.series], [[row.bucket, row.count]])
+      }
+      for (const segment of unflushed) {
+        if (segment.startedAt < since) continue
+        for (const name of LatencySeries) mergeInto(at(segment.minute)[name], nonEmpty(segment.latency[name]))
+      }
+      const none = emptyHistograms()
+      return Array.from({ length: minutes }, (_, i) => {
+        const minute = since + i * MinuteMillis
+        const h = byMinute.get(minute) ?? none
+        return new LatencyPoint({
+          minute: DateTime.makeUnsafe(minute),
+          channels: {
+            in_app: summary(h.in_app),
+            push: summary(h.push),
+            email: summary(h.email),
+            digest: summary(h.digest),
+            ack: summary(h.ack)
+          }
+        })
+      })
+    })
+
     return ClusterStats.of({
       recorder: memory.recorder,
       nodeId,
       totals,
       split: Effect.sync(() => memory.split()),
-      stats
+      stats,
+      series
     })
   }))
 }

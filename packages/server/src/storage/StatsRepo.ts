@@ -39,6 +39,14 @@ const Sums = Schema.Struct({
 
 const Buckets = Schema.Array(Schema.Struct({ series: Schema.String, bucket: Schema.Finite, count: Schema.Finite }))
 
+/** Histogram buckets per minute (epoch ms of its start). */
+const MinuteBuckets = Schema.Array(Schema.Struct({
+  minute: Schema.Finite,
+  series: Schema.String,
+  bucket: Schema.Finite,
+  count: Schema.Finite
+}))
+
 const DeliveryCounts = Schema.Array(Schema.Struct({
   channel: Schema.String,
   sent: Schema.Finite,
@@ -60,6 +68,8 @@ export class StatsRepo extends Context.Service<StatsRepo, {
   prune(before: number): Effect.Effect<void, StorageUnavailable>
   /** Counters and histogram buckets summed over the rows that started at or after `since`, but `exclude`. */
   sums(since: number, exclude: Exclude): Effect.Effect<StatsSums, StorageUnavailable>
+  /** Histogram buckets summed over every node per minute, for the rows that started at or after `since`, but `exclude`. */
+  minuteBuckets(since: number, exclude: Exclude): Effect.Effect<typeof MinuteBuckets.Type, StorageUnavailable>
   /** Per channel, the delivery rows that became sent, failed (to be retried) or dead since `since`. */
   deliveries(since: number): Effect.Effect<typeof DeliveryCounts.Type, StorageUnavailable>
   /** When the kill switch was last turned off (the guard judges only what came after); null if never. */
@@ -69,6 +79,7 @@ export class StatsRepo extends Context.Service<StatsRepo, {
     const sql = yield* SqlClient.SqlClient
     const decodeSums = Schema.decodeUnknownEffect(Sums)
     const decodeBuckets = Schema.decodeUnknownEffect(Buckets)
+    const decodeMinuteBuckets = Schema.decodeUnknownEffect(MinuteBuckets)
     const decodeDeliveries = Schema.decodeUnknownEffect(DeliveryCounts)
     const decodeResume = Schema.decodeUnknownEffect(Schema.Struct({ at: Schema.NullOr(Schema.Finite) }))
 
@@ -90,12 +101,14 @@ export class StatsRepo extends Context.Service<StatsRepo, {
       yield* sql`DELETE FROM node_stats WHERE started_at < ${iso(before)}::timestamptz`.pipe(Effect.mapError(unavailable))
     })
 
-    const sums = Effect.fn("StatsRepo.sums")(function*(since: number, exclude: Exclude) {
-      const starts = exclude.startedAt.map(iso)
-      const rows = sql`
+    const windowRows = (since: number, exclude: Exclude) =>
+      sql`
         SELECT * FROM node_stats
         WHERE started_at >= ${iso(since)}::timestamptz
-          AND NOT (node_id = ${exclude.nodeId}::uuid AND started_at = ANY(${starts}::timestamptz[]))`
+          AND NOT (node_id = ${exclude.nodeId}::uuid AND started_at = ANY(${exclude.startedAt.map(iso)}::timestamptz[]))`
+
+    const sums = Effect.fn("StatsRepo.sums")(function*(since: number, exclude: Exclude) {
+      const rows = windowRows(since, exclude)
       const [counters, buckets] = yield* Effect.all([
         sql`
           SELECT coalesce(sum(sessions), 0)::float8 AS sessions, coalesce(sum(errors), 0)::float8 AS errors,
@@ -109,6 +122,15 @@ export class StatsRepo extends Context.Service<StatsRepo, {
           GROUP BY h.key, b.key`.pipe(Effect.flatMap(decodeBuckets))
       ], { concurrency: 2 }).pipe(Effect.mapError(unavailable))
       return { ...counters, buckets }
+    })
+
+    const minuteBuckets = Effect.fn("StatsRepo.minuteBuckets")(function*(since: number, exclude: Exclude) {
+      const rows = yield* sql`
+        SELECT (extract(epoch FROM s.minute) * 1000)::float8 AS minute, h.key AS series, b.key::int AS bucket,
+          sum(b.value::bigint)::float8 AS count
+        FROM (${windowRows(since, exclude)}) AS s, jsonb_each(s.latency) AS h, jsonb_each_text(h.value) AS b
+        GROUP BY s.minute, h.key, b.key`.pipe(Effect.mapError(unavailable))
+      return yield* decodeMinuteBuckets(rows).pipe(Effect.mapError(unavailable))
     })
 
     const deliveries = Effect.fn("StatsRepo.deliveries")(function*(since: number) {
@@ -131,7 +153,7 @@ export class StatsRepo extends Context.Service<StatsRepo, {
       Effect.withSpan("StatsRepo.lastResume")
     )
 
-    return StatsRepo.of({ write, prune, sums, deliveries, lastResume })
+    return StatsRepo.of({ write, prune, sums, minuteBuckets, deliveries, lastResume })
   }))
 }
 
