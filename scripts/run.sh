@@ -29,6 +29,23 @@ fi
 task=${1:-}
 [ $# -gt 0 ] && shift
 cd "$root"
+
+# The web pages the server serves (packages/web/dist) are built before the server or the
+# tests run, and again whenever a source they bundle (web, client, domain) is newer.
+web_stale() {
+  built="$root/packages/web/dist/index.html"
+  [ ! -f "$built" ] && return 0
+  [ -n "$(find "$root/packages/web" "$root/packages/client/src" "$root/packages/domain/src" \
+    -path "$root/packages/web/dist" -prune -o -path "*/node_modules" -prune -o \
+    -type f -newer "$built" -print 2>/dev/null | head -n 1)" ]
+}
+case "$task" in
+  start|test)
+    if web_stale; then
+      say "building the web pages (packages/web)"
+      pnpm --filter @herald/web build >&2
+    fi ;;
+esac
 case "$task" in
   start)
     say "starting; once it is ready, try in another shell: ./herald tail --user alice  (then: ./herald send --user alice --kind mention --title hi)"

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-const packages = ["packages/domain", "packages/server", "packages/client", "packages/cli", "test"]
+const packages = ["packages/domain", "packages/server", "packages/client", "packages/cli", "packages/web", "test"]
 const tsc = join("node_modules", "typescript", "bin", "tsc")
 
 for (const dir of packages) {

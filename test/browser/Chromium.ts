@@ -86,12 +86,13 @@ const serveStatic = (root: string) =>
     (server) => Effect.promise(server.close)
   )
 
-const missingChromium = new Error(
+export const missingChromium = new Error(
   `the browser tests need Debian's Chromium at ${chromiumPath}, and it is missing. ` +
     "`npm test` (scripts/run.sh) installs it when run as root; otherwise: apt-get update && apt-get install -y chromium"
 )
 
-const launch = Effect.acquireRelease(
+/** Debian's Chromium, headless, closed with the scope; `web-pages.test.ts` (WebSite.ts) launches it the same way. */
+export const launch = Effect.acquireRelease(
   Effect.tryPromise({
     try: () =>
       chromium.launch({
