@@ -99,13 +99,27 @@ layer(Herald.layer(), { excludeTestServices: true, timeout: "60 seconds" })("the
       assert.deepStrictEqual(yield* asAlice.listDevices(), [])
 
       const before = yield* herald.client.getPreferences(bob)
-      const prefs = yield* asAlice.updatePreferences({ kinds: { mention: { push: false } }, emailAddress: "alice@example.com" })
+      yield* herald.client.updatePreferences(alice, { emailAddress: "alice@example.com" })
+      const prefs = yield* asAlice.updatePreferences({ kinds: { mention: { push: false } }, digest: { timeZone: "Europe/Paris" } })
       assert.strictEqual(prefs.userId, alice)
       assert.isFalse(prefs.kinds.mention.push)
-      assert.strictEqual(prefs.emailAddress, "alice@example.com")
+      assert.strictEqual(prefs.digest.timeZone, "Europe/Paris")
+      assert.strictEqual(prefs.emailAddress, "alice@example.com", "the app's address is kept")
       assert.deepStrictEqual(yield* asAlice.getPreferences(), prefs)
       assert.deepStrictEqual(yield* herald.client.getPreferences(alice), prefs, "the app sees alice's change")
       assert.deepStrictEqual(yield* herald.client.getPreferences(bob), before, "bob's are untouched")
+
+      // The address and the rollout flag are the app's: a client token (a stolen one, say) cannot
+      // send the user's future email elsewhere. The server refuses both, naming the field, and
+      // changes nothing else of the patch either.
+      const asAliceRaw = `Bearer ${yield* herald.token(alice)}`
+      for (const patch of [{ kinds: { mention: { push: true } }, emailAddress: "attacker@example.com" }, { existingBeforeRollout: true }]) {
+        const raw = yield* postMe(herald.server.url, asAliceRaw, "UpdatePreferences", { patch })
+        assert.include(raw.body, "Failure", raw.body)
+        assert.include(raw.body, Object.keys(patch).at(-1) ?? "", raw.body)
+        assert.include(raw.body, "set by the app", raw.body)
+      }
+      assert.deepStrictEqual(yield* herald.client.getPreferences(alice), prefs, "nothing changed")
     }))
 
   it.effect("a userId put into a payload is not read: the call still acts on the token's user", () =>
@@ -173,7 +187,7 @@ layer(Herald.layer(), { excludeTestServices: true, timeout: "60 seconds" })("the
       assert.strictEqual(noIds._tag === "InvalidRequest" ? noIds.path : "", "ids")
       const badLimit = yield* Effect.flip(asAlice.listInbox({ limit: 0 }))
       assert.strictEqual(badLimit._tag === "InvalidRequest" ? badLimit.path : badLimit._tag, "limit")
-      const badPatch = yield* Effect.flip(asAlice.updatePreferences({ emailAddress: "not an address" }))
-      assert.strictEqual(badPatch._tag === "InvalidRequest" ? badPatch.path : badPatch._tag, "patch.emailAddress")
+      const badPatch = yield* Effect.flip(asAlice.updatePreferences({ digest: { timeZone: "Mars/Olympus_Mons" } }))
+      assert.strictEqual(badPatch._tag === "InvalidRequest" ? badPatch.path : badPatch._tag, "patch.digest.timeZone")
     }))
 })

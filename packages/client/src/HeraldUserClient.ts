@@ -24,12 +24,15 @@
  * }).pipe(Effect.provide(HeraldUserClient.layer({ url: location.origin, token })))
  * ```
  */
-import { type Device, type Preferences, UserRpcs } from "@herald/domain"
+import { type Device, type Preferences, type UserPreferencesPatch, UserRpcs } from "@herald/domain"
 import { Context, Effect, Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
-import type { HeraldClientError, InboxPage, PreferencesPatchInput } from "./HeraldClient.ts"
+import type { HeraldClientError, InboxPage } from "./HeraldClient.ts"
 import { makeRpcTransport } from "./internal/RpcTransport.ts"
+
+/** What a user may change of their own preferences: kinds and digest (the email address is the app's). */
+export type UserPreferencesPatchInput = typeof UserPreferencesPatch.Encoded
 
 /** Which page of the user's inbox; every field is optional. */
 export interface UserInboxQuery {
@@ -66,7 +69,7 @@ export class HeraldUserClient extends Context.Service<HeraldUserClient, {
    * me.updatePreferences({ kinds: { status_update: { push: false, email: "digest" } } })
    * ```
    */
-  updatePreferences(patch: PreferencesPatchInput): Effect.Effect<Preferences, HeraldClientError>
+  updatePreferences(patch: UserPreferencesPatchInput): Effect.Effect<Preferences, HeraldClientError>
   /** The user's registered devices, newest first. */
   listDevices(): Effect.Effect<ReadonlyArray<Device>, HeraldClientError>
   /** Forgets one of the user's device tokens; resolves to false when it was not registered to them. */
@@ -109,7 +112,7 @@ const make = Effect.fnUntraced(function*(options: HeraldUserClientOptions) {
     getPreferences: Effect.fn("HeraldUserClient.getPreferences")(function*() {
       return yield* call(rpc.GetPreferences())
     }),
-    updatePreferences: Effect.fn("HeraldUserClient.updatePreferences")(function*(patch: PreferencesPatchInput) {
+    updatePreferences: Effect.fn("HeraldUserClient.updatePreferences")(function*(patch: UserPreferencesPatchInput) {
       const payload = yield* decode(UserRpcs.UpdatePreferences.payloadSchema, { patch })
       return yield* call(rpc.UpdatePreferences(payload))
     }),

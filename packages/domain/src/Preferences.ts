@@ -81,6 +81,27 @@ export const PreferencesPatch = Schema.Struct({
 })
 export type PreferencesPatch = typeof PreferencesPatch.Type
 
+/**
+ * The change a user may make to their own preferences (`/rpc/me`): how each
+ * kind reaches them and their digest. The email address and the
+ * existing-before-rollout flag belong to the app, which knows which addresses
+ * are verified: a stolen client token must not be able to send a user's
+ * future email elsewhere. Sending either is refused, naming it.
+ *
+ * @example
+ * ```ts
+ * const patch: UserPreferencesPatch = { kinds: { mention: { push: false } }, digest: { timeZone: "Europe/Paris" } }
+ * ```
+ */
+export const UserPreferencesPatch = Schema.Struct({
+  digest: PreferencesPatch.fields.digest,
+  kinds: PreferencesPatch.fields.kinds,
+  // Named, so that sending them fails with a reason rather than being dropped without a word.
+  emailAddress: Schema.optionalKey(Schema.Never.annotate({ message: "the email address is set by the app, not from a client token" })),
+  existingBeforeRollout: Schema.optionalKey(Schema.Never.annotate({ message: "set by the app, not from a client token" }))
+})
+export type UserPreferencesPatch = typeof UserPreferencesPatch.Type
+
 /** What a user has changed, as stored: per kind, only the fields they set. */
 export const PreferenceOverrides = Schema.Struct({
   mention: Schema.optionalKey(KindPreferencesPatch),

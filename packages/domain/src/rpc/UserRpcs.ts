@@ -24,6 +24,7 @@
 import { Context, Struct } from "effect"
 import { Rpc, RpcGroup, RpcMiddleware } from "effect/rpc"
 import { Unauthorized } from "../Errors.ts"
+import { UserPreferencesPatch } from "../Preferences.ts"
 import type { UserId } from "../Ids.ts"
 import * as AppRpcs from "./AppRpcs.ts"
 
@@ -72,9 +73,12 @@ export const GetPreferences = Rpc.make("GetPreferences", {
   error: AppRpcs.GetPreferences.errorSchema
 })
 
-/** Changes some of the user's preferences and returns the effective ones. */
+/**
+ * Changes how each kind reaches the user and their digest, and returns the
+ * effective preferences. The email address is the app's to set (`UserPreferencesPatch`).
+ */
 export const UpdatePreferences = Rpc.make("UpdatePreferences", {
-  payload: Struct.omit(AppRpcs.UpdatePreferences.payloadSchema.fields, ["userId"]),
+  payload: { patch: UserPreferencesPatch },
   success: AppRpcs.UpdatePreferences.successSchema,
   error: AppRpcs.UpdatePreferences.errorSchema
 })

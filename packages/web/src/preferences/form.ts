@@ -1,7 +1,8 @@
 /**
  * The preferences form: the kinds × channels matrix (a real table, with a
- * visually hidden label on every control), the email address, and the
- * digest schedule with its time zone. Built once; `fill` writes a server
+ * visually hidden label on every control), where email goes (the app sets
+ * the address; a user's page cannot change it), and the digest schedule with
+ * its time zone. Built once; `fill` writes a server
  * answer into it, so saving keeps focus where it was.
  */
 import { defaultDigestSettings, kinds, type NotificationKind, type Preferences } from "@herald/domain"
@@ -77,11 +78,7 @@ export const makePreferencesForm = (onSave: () => void): PreferencesForm => {
     h("tbody", {}, rows)
   ])
 
-  const email = field(
-    "Email address",
-    h("input", { type: "email", id: "pref-email", autocomplete: "email", spellcheck: "false" }),
-    "Where email goes. Leave it empty and no email is sent."
-  )
+  const emailTo = h("p", { id: "pref-email-address" })
   const schedule = field("Send the digest", h("select", { id: "pref-schedule" }, options(schedules)))
   const at = field("At", h("input", { type: "time", id: "pref-at", step: 60 }), "Local time in the zone below.")
   const weekday = field(
@@ -102,7 +99,6 @@ export const makePreferencesForm = (onSave: () => void): PreferencesForm => {
   const status = h("p", { class: "save-status", role: "status", "aria-live": "polite" })
   const save = h("button", { type: "submit", class: "primary" }, ["Save"])
   const fields: ReadonlyArray<readonly [FieldName, Field<Control>]> = [
-    ["emailAddress", email],
     ["schedule", schedule],
     ["at", at],
     ["weekday", weekday],
@@ -112,7 +108,11 @@ export const makePreferencesForm = (onSave: () => void): PreferencesForm => {
   const element = h("form", { class: "stack preferences-form", novalidate: true, "aria-labelledby": "preferences-title" }, [
     h("div", { class: "table-scroll" }, [table]),
     matrixError,
-    h("fieldset", {}, [h("legend", {}, ["Email"]), email.element]),
+    h("fieldset", {}, [
+      h("legend", {}, ["Email"]),
+      emailTo,
+      h("p", { class: "hint" }, ["Your app sets this address; ask it to change it."])
+    ]),
     h("fieldset", {}, [
       h("legend", {}, ["Digest email"]),
       h("p", { class: "hint" }, ["Kinds whose email is set to “Digest” are collected and sent as one email."]),
@@ -142,7 +142,9 @@ export const makePreferencesForm = (onSave: () => void): PreferencesForm => {
         controls.push.checked = shown.push
         controls.email.value = shown.email
       }
-      email.control.value = preferences.emailAddress ?? ""
+      emailTo.textContent = preferences.emailAddress === null
+        ? "No email address is set, so no email is sent."
+        : `Email goes to ${preferences.emailAddress}.`
       const digest = preferences.digest.schedule
       schedule.control.value = digest._tag
       at.control.value = digest._tag === "hourly" ? "09:00" : digest.at
@@ -163,7 +165,6 @@ export const makePreferencesForm = (onSave: () => void): PreferencesForm => {
         assignment: kindValues(matrix, "assignment"),
         status_update: kindValues(matrix, "status_update")
       },
-      emailAddress: email.control.value,
       schedule: schedule.control.value,
       at: at.control.value,
       weekday: weekday.control.value,

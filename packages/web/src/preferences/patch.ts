@@ -1,5 +1,5 @@
 /**
- * From what the preferences form shows to the `PreferencesPatch` to send:
+ * From what the preferences form shows to the `UserPreferencesPatch` to send:
  * every field is decoded with the domain's schema (so an error names the
  * field it belongs to), and only what differs from the server's current
  * answer goes into the patch, because Herald stores only what a user
@@ -7,15 +7,14 @@
  */
 import {
   DigestSchedule,
-  EmailAddress,
   EmailRoute,
   type KindPreferencesPatch,
   kinds,
   LocalTime,
   type NotificationKind,
   type Preferences,
-  type PreferencesPatch,
   TimeZone,
+  type UserPreferencesPatch,
   Weekday
 } from "@herald/domain"
 import { Exit, Schema } from "effect"
@@ -23,7 +22,6 @@ import { Exit, Schema } from "effect"
 /** What the form holds, as the controls give it. */
 export interface FormValues {
   readonly kinds: Readonly<Record<NotificationKind, { readonly inApp: boolean; readonly push: boolean; readonly email: string }>>
-  readonly emailAddress: string
   readonly schedule: string
   readonly at: string
   readonly weekday: string
@@ -32,10 +30,10 @@ export interface FormValues {
 }
 
 /** The fields an error can be shown next to. */
-export type FieldName = "kinds" | "emailAddress" | "schedule" | "at" | "weekday" | "timeZone"
+export type FieldName = "kinds" | "schedule" | "at" | "weekday" | "timeZone"
 export type FieldErrors = Partial<Record<FieldName, string>>
 
-type PatchInput = typeof PreferencesPatch.Encoded
+type PatchInput = typeof UserPreferencesPatch.Encoded
 type KindPatchInput = typeof KindPreferencesPatch.Encoded
 
 export type PatchResult =
@@ -43,11 +41,9 @@ export type PatchResult =
   | { readonly _tag: "invalid"; readonly errors: FieldErrors }
 
 const ScheduleTag = Schema.Literals(["hourly", "daily", "weekly"])
-const OptionalEmail = Schema.Union([Schema.Literal(""), EmailAddress])
 
 const messages: Readonly<Record<FieldName, string>> = {
   kinds: "Choose off, immediate or digest for email.",
-  emailAddress: "Enter an email address such as name@example.com, or leave it empty.",
   schedule: "Choose every hour, every day or every week.",
   at: "Enter a time as HH:MM, from 00:00 to 23:59.",
   weekday: "Choose a day of the week.",
@@ -79,7 +75,6 @@ export const toPatch = (values: FormValues, current: Preferences): PatchResult =
     if (Object.keys(change).length > 0) kindsPatch[kind] = change
   }
 
-  const emailAddress = decode("emailAddress", OptionalEmail, values.emailAddress.trim())
   const tag = decode("schedule", ScheduleTag, values.schedule)
   const at = tag === "hourly" ? undefined : decode("at", LocalTime, values.at)
   const weekday = tag === "weekly" ? decode("weekday", Weekday, values.weekday) : undefined
@@ -99,19 +94,17 @@ export const toPatch = (values: FormValues, current: Preferences): PatchResult =
     ...(timeZone !== undefined && timeZone !== current.digest.timeZone ? { timeZone } : {}),
     ...(values.includeRead !== current.digest.includeRead ? { includeRead: values.includeRead } : {})
   }
-  const address = emailAddress === undefined || emailAddress === "" ? null : emailAddress
   const patch: PatchInput = {
     ...(Object.keys(kindsPatch).length > 0 ? { kinds: kindsPatch } : {}),
-    ...(address !== current.emailAddress ? { emailAddress: address } : {}),
     ...(Object.keys(digest).length > 0 ? { digest } : {})
   }
   return { _tag: "patch", patch, empty: Object.keys(patch).length === 0 }
 }
 
-/** The field a server-side `InvalidRequest` path (`patch.digest.timeZone`, `emailAddress`) points at, if any. */
+/** The field a server-side `InvalidRequest` path (`patch.digest.timeZone`) points at, if any. */
 export const fieldOfPath = (path: string): FieldName | undefined => {
   const last = path.split(/[.[\]]+/).filter((part) => part !== "")
-  const names: ReadonlyArray<FieldName> = ["emailAddress", "timeZone", "weekday", "at", "schedule"]
+  const names: ReadonlyArray<FieldName> = ["timeZone", "weekday", "at", "schedule"]
   for (const part of [...last].reverse()) {
     const found = names.find((name) => name === part)
     if (found !== undefined) return found
