@@ -19,6 +19,16 @@ import { build } from "vite"
 
 export const chromiumPath = "/usr/bin/chromium"
 
+/** The page's uncaught errors and console errors and warnings, as they happen, so a failing test can show them. */
+export const collectProblems = (page: Page): ReadonlyArray<string> => {
+  const problems: Array<string> = []
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`))
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`console.${message.type()}: ${message.text()}`)
+  })
+  return problems
+}
+
 const here = fileURLToPath(new URL(".", import.meta.url))
 
 /** Bundles `index.html` + `page.ts` (and through them `@herald/client` and `effect`) for the browser into `outDir`. */
@@ -139,11 +149,7 @@ export class Chromium extends Context.Service<Chromium, {
         (context) => Effect.promise(() => context.close())
       )
       const page = yield* Effect.promise(() => context.newPage())
-      const problems: Array<string> = []
-      page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`))
-      page.on("console", (message) => {
-        if (message.type() === "error" || message.type() === "warning") problems.push(`console.${message.type()}: ${message.text()}`)
-      })
+      const problems = collectProblems(page)
       yield* Effect.tryPromise({
         try: () => page.goto(pageUrl, { waitUntil: "load" }),
         catch: (cause) => new Error(`could not load ${pageUrl}: ${String(cause)}`, { cause })

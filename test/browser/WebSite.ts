@@ -15,7 +15,7 @@ import { join } from "node:path"
 import type { Browser, BrowserContextOptions, Page } from "playwright-core"
 import { build } from "vite"
 import { repoRoot } from "../support/ServerProcess.ts"
-import { chromiumPath, launch, missingChromium } from "./Chromium.ts"
+import { chromiumPath, collectProblems, launch, missingChromium } from "./Chromium.ts"
 
 export const webConfigFile = join(repoRoot, "packages/web/vite.config.ts")
 /** Where the screenshots go (git-ignored). */
@@ -41,11 +41,7 @@ const openIn = (browser: Browser) => (url: string, options: BrowserContextOption
       (context) => Effect.promise(() => context.close())
     )
     const page = yield* Effect.promise(() => context.newPage())
-    const problems: Array<string> = []
-    page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`))
-    page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warning") problems.push(`console.${message.type()}: ${message.text()}`)
-    })
+    const problems = collectProblems(page)
     yield* Effect.tryPromise({
       try: () => page.goto(url, { waitUntil: "load" }),
       catch: (cause) => new Error(`could not load ${url}: ${String(cause)}`, { cause })
