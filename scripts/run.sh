@@ -2,7 +2,7 @@
 # Runs a Herald task on the Node 24 and pnpm that the project pins in
 # .tools/package.json, installing them (with the system npm) and the
 # workspace's dependencies first when they are missing or out of date.
-# Usage: scripts/run.sh start|test|herald|bench|bench-cluster|fakes [args...]
+# Usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|fakes [args...]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -62,8 +62,9 @@ case "$task" in
       fi
     fi
     exec node scripts/test.ts "$@" ;;
-  bench) exec node test/bench/delivery.ts "$@" ;;
+  bench) exec node test/bench/compare.ts "$@" ;;
+  bench-delivery) exec node test/bench/delivery.ts "$@" ;;
   bench-cluster) exec node test/bench/cluster.ts "$@" ;;
   fakes) exec node test/fakes.ts "$@" ;;
-  *) say "usage: scripts/run.sh start|test|herald|bench|bench-cluster|fakes [args...]"; exit 2 ;;
+  *) say "usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|fakes [args...]"; exit 2 ;;
 esac

@@ -30,7 +30,7 @@ import { countLogProblems, fileLimit, readCpuSeconds } from "./support/system.ts
 import { table } from "./support/table.ts"
 import { adminKey, apiKey, runId, signToken, tokenSecret } from "./support/benchKeys.ts"
 
-const usage = `usage: node test/bench/delivery.ts [options]   (or: npm run bench -- [options])
+const usage = `usage: node test/bench/delivery.ts [options]   (or: pnpm bench:delivery -- [options])
   --sockets N              sockets, one user each (default 1000; --quick 200)
   --notifications N        notifications to publish (default 5000; --quick 1000)
   --rate N                 publishes per second, open loop (default 500)

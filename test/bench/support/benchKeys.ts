@@ -1,7 +1,8 @@
 /**
  * Fresh keys for one benchmark run: the app and admin keys and token secret
  * its servers start with, a run id for idempotency keys and titles, and
- * client tokens signed the way Herald's `ClientTokens` expects them.
+ * client tokens signed the way Herald's `ClientTokens` expects them (with
+ * this process's secret, or one handed over by the process that made it).
  */
 import { SignJWT } from "jose"
 import { randomBytes } from "node:crypto"
@@ -11,7 +12,8 @@ export const adminKey = `bench-admin-${randomBytes(12).toString("hex")}`
 export const tokenSecret = randomBytes(32).toString("hex")
 export const runId = randomBytes(4).toString("hex")
 
-export const signToken = (user: string): Promise<string> =>
+/** A client token for `user` signed with `secret`: a load generator process is handed the run's secret. */
+export const signTokenWith = (secret: string, user: string): Promise<string> =>
   new SignJWT({})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(user)
@@ -19,4 +21,6 @@ export const signToken = (user: string): Promise<string> =>
     .setIssuer("herald")
     .setIssuedAt()
     .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(tokenSecret))
+    .sign(new TextEncoder().encode(secret))
+
+export const signToken = (user: string): Promise<string> => signTokenWith(tokenSecret, user)

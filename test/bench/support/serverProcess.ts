@@ -4,6 +4,9 @@
  * stdout and stderr go to files in a temp directory (kept for inspection);
  * `stop` sends SIGINT, which drains the server the way Ctrl-C would, and
  * `kill` sends any signal (a cluster benchmark's `kill -9`).
+ *
+ * `startProcess` does the same for any Node script that serves `GET /readyz`
+ * on `PORT` (the comparison benchmark's competitor servers).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, openSync, readFileSync, closeSync } from "node:fs"
@@ -27,6 +30,20 @@ export interface ServerProcessOptions {
   readonly env?: Readonly<Record<string, string>>
   /** Names the log directory, to tell several servers' logs apart. */
   readonly label?: string
+  /** Options for `node` itself, before the script (`--cpu-prof`, …). */
+  readonly nodeArgs?: ReadonlyArray<string>
+}
+
+export interface ProcessOptions {
+  /** The working directory; `script` is resolved from it. */
+  readonly root: string
+  readonly script: string
+  /** Set as `PORT`, and where `/readyz` is asked; a free one when unset. */
+  readonly port?: number
+  readonly env?: Readonly<Record<string, string>>
+  readonly label?: string
+  readonly readyTimeoutMs?: number
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 export interface ServerExit {
@@ -79,31 +96,42 @@ const procKb = (pid: number, field: string): number | undefined => {
 
 export const startServer = async (options: ServerProcessOptions): Promise<ServerProcess> => {
   const port = options.port ?? await Effect.runPromise(freePort)
+  return startProcess({
+    root: options.root,
+    script: "packages/server/src/bin.ts",
+    port,
+    ...(options.label === undefined ? {} : { label: options.label }),
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    ...(options.nodeArgs === undefined ? {} : { nodeArgs: options.nodeArgs }),
+    env: {
+      DATABASE_URL: options.databaseUrl,
+      HERALD_HOST: "127.0.0.1",
+      HERALD_PORT: String(port),
+      HERALD_API_KEY: options.apiKey,
+      HERALD_ADMIN_KEY: options.adminKey,
+      HERALD_TOKEN_SECRET: options.tokenSecret,
+      ...options.env
+    }
+  })
+}
+
+export const startProcess = async (options: ProcessOptions): Promise<ServerProcess> => {
+  const port = options.port ?? await Effect.runPromise(freePort)
   const logDir = mkdtempSync(join(tmpdir(), `herald-bench-${options.label === undefined ? "" : `${options.label}-`}`))
   const stdoutFile = join(logDir, "server.stdout.log")
   const stderrFile = join(logDir, "server.stderr.log")
   const stdoutFd = openSync(stdoutFile, "w")
   const stderrFd = openSync(stderrFile, "w")
-  const child: ChildProcess = spawn(process.execPath, [resolve(options.root, "packages/server/src/bin.ts")], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), resolve(options.root, options.script)], {
     cwd: options.root,
-    env: {
-      ...process.env,
-      DATABASE_URL: options.databaseUrl,
-      HERALD_HOST: "127.0.0.1",
-      HERALD_PORT: String(port),
-      HERALD_DATA_DIR: join(logDir, "data"),
-      HERALD_API_KEY: options.apiKey,
-      HERALD_ADMIN_KEY: options.adminKey,
-      HERALD_TOKEN_SECRET: options.tokenSecret,
-      ...options.env
-    },
+    env: { ...process.env, PORT: String(port), HERALD_DATA_DIR: join(logDir, "data"), ...options.env },
     stdio: ["ignore", stdoutFd, stderrFd]
   })
   // The child holds its own copies of the descriptors.
   closeSync(stdoutFd)
   closeSync(stderrFd)
   const pid = child.pid
-  if (pid === undefined) throw new Error("could not spawn the server process")
+  if (pid === undefined) throw new Error(`could not spawn ${options.script}`)
 
   // Mutable holders rather than `let`s: they change in callbacks, which control-flow narrowing cannot see.
   const state: { exit: ServerExit | null; stopping: { readonly at: number; killed: boolean } | null } = {
@@ -165,7 +193,7 @@ export const startServer = async (options: ServerProcessOptions): Promise<Server
   while (true) {
     const early = state.exit
     if (early !== null) {
-      throw new Error(`the server exited before it was ready (code ${String(early.code)}); stderr:\n${tail(stderrFile)}\nstdout:\n${tail(stdoutFile)}`)
+      throw new Error(`${options.script} exited before it was ready (code ${String(early.code)}); stderr:\n${tail(stderrFile)}\nstdout:\n${tail(stdoutFile)}`)
     }
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1_000) })
@@ -176,7 +204,7 @@ export const startServer = async (options: ServerProcessOptions): Promise<Server
     }
     if (performance.now() > deadline) {
       await server.stop(5_000)
-      throw new Error(`the server did not answer /readyz with 200 in time; stderr:\n${tail(stderrFile)}`)
+      throw new Error(`${options.script} did not answer /readyz with 200 in time; stderr:\n${tail(stderrFile)}`)
     }
     await sleep(100)
   }
