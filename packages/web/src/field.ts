@@ -3,6 +3,7 @@
  * validation error, tied together with `for`, `aria-describedby` and
  * `aria-invalid` so a screen reader reads the error with the field.
  */
+import { Exit } from "effect"
 import { h, uniqueId } from "./dom.ts"
 
 export type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
@@ -43,6 +44,26 @@ export const field = <C extends Control>(label: string, control: C, hint?: strin
       describe(message !== undefined)
     }
   }
+}
+
+/**
+ * The field's value, trimmed and decoded with `decode`. When it does not
+ * decode, the field shows `message` and takes the focus (so a keyboard user
+ * lands on it) and the answer is undefined; otherwise its error is cleared.
+ */
+export const decodeField = <A>(
+  entry: Field<Control>,
+  decode: (text: string) => Exit.Exit<A, unknown>,
+  message: string
+): A | undefined => {
+  const decoded = decode(entry.control.value.trim())
+  if (Exit.isFailure(decoded)) {
+    entry.setError(message)
+    entry.control.focus()
+    return undefined
+  }
+  entry.setError(undefined)
+  return decoded.value
 }
 
 /** A checkbox with its label after it, the way people expect to read one. */

@@ -9,7 +9,7 @@ import { Effect, Exit, Option, Schema } from "effect"
 import { showError } from "./alerts.ts"
 import { h, replace } from "./dom.ts"
 import { describeCause } from "./errors.ts"
-import { field } from "./field.ts"
+import { decodeField, field } from "./field.ts"
 import { devSession, type Session } from "./session.ts"
 import { devLogin, webConfig } from "./webApi.ts"
 
@@ -40,15 +40,10 @@ const devLoginForm = (onSession: (session: Session) => void) => {
   const button = h("button", { type: "submit", class: "primary" }, ["Sign in"])
   const submit = (event: SubmitEvent) => {
     event.preventDefault()
-    const decoded = decodeUserId(userId.control.value.trim())
-    if (Exit.isFailure(decoded)) {
-      userId.setError("A user id is 1 to 128 letters, digits or _ - . @ : | (no spaces).")
-      userId.control.focus()
-      return
-    }
-    userId.setError(undefined)
+    const id = decodeField(userId, decodeUserId, "A user id is 1 to 128 letters, digits or _ - . @ : | (no spaces).")
+    if (id === undefined) return
     button.disabled = true
-    void Effect.runPromiseExit(devLogin(decoded.value)).then((exit) => {
+    void Effect.runPromiseExit(devLogin(id)).then((exit) => {
       button.disabled = false
       if (Exit.isFailure(exit)) return showError(describeCause(exit.cause))
       const session = devSession(exit.value)

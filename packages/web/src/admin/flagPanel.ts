@@ -6,9 +6,9 @@
  */
 import type { RolloutCommandInput } from "@herald/client"
 import { Percentage, type RolloutStatus } from "@herald/domain"
-import { Exit, Schema } from "effect"
+import { Schema } from "effect"
 import { h, replace } from "../dom.ts"
-import { field } from "../field.ts"
+import { decodeField, field } from "../field.ts"
 import { dateTime, percentageText } from "../format.ts"
 import type { KillDialog } from "./killDialog.ts"
 
@@ -54,14 +54,9 @@ export const makeFlagPanel = (change: ChangeRollout, dialog: KillDialog): FlagPa
   ], {
     submit: (event) => {
       event.preventDefault()
-      const decoded = decodePercentage(custom.control.value.trim())
-      if (Exit.isFailure(decoded)) {
-        custom.setError("Enter a number from 0 to 100.")
-        custom.control.focus()
-        return
-      }
-      custom.setError(undefined)
-      void apply({ action: "set", percentage: decoded.value }).then((applied) => {
+      const percentage = decodeField(custom, decodePercentage, "Enter a number from 0 to 100.")
+      if (percentage === undefined) return
+      void apply({ action: "set", percentage }).then((applied) => {
         if (applied) custom.control.value = ""
       })
     }

@@ -3,9 +3,9 @@
  * sessionStorage for this tab, and "Forget key" to drop it. A key the
  * server refuses (401) is forgotten and the form comes back saying so.
  */
-import { Exit, Option, Schema } from "effect"
+import { Option, Schema } from "effect"
 import { h, replace } from "../dom.ts"
-import { field } from "../field.ts"
+import { decodeField, field } from "../field.ts"
 import { storedValue } from "../storage.ts"
 
 /** As the server takes a bearer key: a non-empty line without spaces. */
@@ -27,14 +27,10 @@ export const showKeyForm = (main: HTMLElement, notice: string | undefined, onKey
   )
   const submit = (event: SubmitEvent) => {
     event.preventDefault()
-    const decoded = decodeKey(key.control.value.trim())
-    if (Exit.isFailure(decoded)) {
-      key.setError("Paste the admin key: one word, no spaces.")
-      key.control.focus()
-      return
-    }
-    stored.set(decoded.value)
-    onKey(decoded.value)
+    const value = decodeField(key, decodeKey, "Paste the admin key: one word, no spaces.")
+    if (value === undefined) return
+    stored.set(value)
+    onKey(value)
   }
   replace(main, [
     h("section", { class: "card sign-in", "aria-labelledby": "key-title" }, [

@@ -5,9 +5,9 @@
  */
 import type { RolloutCommandInput } from "@herald/client"
 import { type RolloutState, UserId } from "@herald/domain"
-import { Exit, Schema } from "effect"
+import { Schema } from "effect"
 import { h, replace } from "../dom.ts"
-import { field } from "../field.ts"
+import { decodeField, field } from "../field.ts"
 import type { ChangeRollout } from "./flagPanel.ts"
 
 export interface UserLists {
@@ -38,14 +38,9 @@ const makeList = (spec: ListSpec, change: ChangeRollout, reason: () => string) =
   ], {
     submit: (event) => {
       event.preventDefault()
-      const decoded = decodeUserId(userId.control.value.trim())
-      if (Exit.isFailure(decoded)) {
-        userId.setError("A user id is 1 to 128 letters, digits or _ - . @ : |.")
-        userId.control.focus()
-        return
-      }
-      userId.setError(undefined)
-      void send({ action: spec.add, userId: decoded.value }).then((applied) => {
+      const id = decodeField(userId, decodeUserId, "A user id is 1 to 128 letters, digits or _ - . @ : |.")
+      if (id === undefined) return
+      void send({ action: spec.add, userId: id }).then((applied) => {
         if (applied) userId.control.value = ""
       })
     }
