@@ -3,7 +3,7 @@
  * JSON line shapes (the wire encoding of the domain's `RolloutStatus`,
  * `RolloutState` and `RolloutChange`) and the lines for people.
  */
-import type { Criterion, RolloutChange, RolloutState, RolloutStatus } from "@herald/domain"
+import { type Criterion, decimals, measureText as formatMeasure, type RolloutChange, type RolloutState, type RolloutStatus } from "@herald/domain"
 import { DateTime } from "effect"
 import { localDateTime, oneLine, table } from "./Format.ts"
 
@@ -53,25 +53,12 @@ export const rolloutChangeJson = (c: RolloutChange) => ({
   to: rolloutStateJson(c.to)
 })
 
-// toFixed then Number drops float noise (0.07 * 100) and trailing zeros (12.50).
-const decimals = (n: number, digits: number): string => String(Number(n.toFixed(digits)))
 
 /** `25%`, `12.5%`, `0.01%`: a rollout percentage (the server keeps two decimals). */
 export const percentageText = (percentage: number): string => `${decimals(percentage, 2)}%`
 
 /** A criterion's value or threshold in its unit: ratios as percentages (`0.5%`), milliseconds as `120 ms`. */
-export const measureText = (value: number, unit: string): string => {
-  switch (unit) {
-    case "ratio":
-      return `${decimals(value * 100, 3)}%`
-    case "ms":
-      return `${decimals(value, 1)} ms`
-    case "count":
-      return decimals(value, 2)
-    default:
-      return `${decimals(value, 3)} ${unit}`
-  }
-}
+export const measureText = (value: number, unit: string): string => formatMeasure(value, unit, "%")
 
 /** `5 min`, `1 h`, `90 s`: the guard's sliding window. */
 export const windowText = (seconds: number): string =>

@@ -2,7 +2,7 @@
  * How the pages write times, kinds and measures for people. Everything uses
  * the browser's locale through `Intl`, so nothing here needs a library.
  */
-import type { NotificationKind } from "@herald/domain"
+import { decimals, measureText as formatMeasure, type NotificationKind } from "@herald/domain"
 import { DateTime } from "effect"
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "long" })
@@ -45,25 +45,12 @@ export const kindLabels: Readonly<Record<NotificationKind, string>> = {
   status_update: "Status update"
 }
 
-// toFixed then Number drops float noise (0.07 * 100) and trailing zeros (12.50).
-const decimals = (n: number, digits: number): string => String(Number(n.toFixed(digits)))
 
 /** `25 %`, `12.5 %`: a rollout percentage (the server keeps two decimals). */
 export const percentageText = (percentage: number): string => `${decimals(percentage, 2)} %`
 
 /** A guard criterion's value or threshold in its unit: ratios as percentages, milliseconds as `120 ms`. */
-export const measureText = (value: number, unit: string): string => {
-  switch (unit) {
-    case "ratio":
-      return `${decimals(value * 100, 3)} %`
-    case "ms":
-      return `${decimals(value, 1)} ms`
-    case "count":
-      return decimals(value, 2)
-    default:
-      return `${decimals(value, 3)} ${unit}`
-  }
-}
+export const measureText = (value: number, unit: string): string => formatMeasure(value, unit, " %")
 
 /** `120 ms`, `1.5 s`, or an en dash for a percentile without samples. */
 export const millisText = (ms: number | null): string =>
