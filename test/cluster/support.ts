@@ -111,7 +111,8 @@ export const runLoad = (options: {
       while (next < options.total) {
         const sequence = next++
         const fault = options.during?.(sequence)
-        if (fault !== undefined) faults.push(yield* Effect.forkChild(fault))
+        // In the test's scope, not the worker's: a worker that finishes first would interrupt it.
+        if (fault !== undefined) faults.push(yield* Effect.forkScoped(fault))
         const userId = options.users[sequence % options.users.length] ?? ""
         accepted.push(yield* publishReliably(options.clients, sequence, {
           userId,
