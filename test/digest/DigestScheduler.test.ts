@@ -7,7 +7,7 @@
 import { assert, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { NotificationId, NotifyItem, UserId } from "@herald/domain"
-import { DigestScheduler, NotificationRepo } from "@herald/server"
+import { DigestScheduler, NotificationRepo, NotificationWriter } from "@herald/server"
 import { DigestRepo } from "@herald/server/storage/DigestRepo"
 import { MigrationsLayer } from "@herald/server/storage/Database"
 import { UserRepo } from "@herald/server/storage/UserRepo"
@@ -28,7 +28,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
     const database = yield* testDatabase
     const channels = makeScriptedChannels()
     const sql = PgClient.layer({ url: Redacted.make(database.url) })
-    const repos = Layer.mergeAll(NotificationRepo.layer, UserRepo.layer, DigestRepo.layer).pipe(
+    const repos = Layer.mergeAll(NotificationRepo.layer, NotificationWriter.layer, UserRepo.layer, DigestRepo.layer).pipe(
       Layer.provideMerge(MigrationsLayer),
       Layer.provideMerge(sql)
     )
@@ -40,7 +40,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
     )
     yield* Effect.gen(function*() {
       const users = yield* UserRepo
-      const notifications = yield* NotificationRepo
+      const notifications = yield* NotificationWriter
       const user = UserId.make("lh-user")
       const prefs = yield* users.updatePreferences(user, {
         emailAddress: "lh@example.com",
@@ -49,16 +49,16 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
       const due = nextFire(prefs.digest.schedule, Zone, Start)
       // 02:15 falls in the gap: the digest is due at its end, 02:30 LHDT = 15:30Z.
       assert.strictEqual(new Date(due).toISOString(), "2026-10-03T15:30:00.000Z")
-      yield* notifications.publish(
-        user,
-        [{
+      yield* notifications.publish({
+        userId: user,
+        items: [{
           id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
           item: NotifyItem.make({ userId: user, kind: "mention", title: "before the gap" })
         }],
-        () => ({ inApp: true, push: false, email: "digest" }),
-        () => new Date(due),
-        null
-      )
+        route: () => ({ inApp: true, push: false, email: "digest" }),
+        digestDueAt: () => new Date(due),
+        traceParent: null
+      })
       const built = () => query<{ scheduled_at: Date }>(database.url, "SELECT scheduled_at FROM digests")
 
       // The loop's sleeps are virtual, its SQL is real I/O: after each step, give that I/O real

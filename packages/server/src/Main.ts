@@ -36,7 +36,9 @@ import { DigestScheduler } from "./digest/DigestScheduler.ts"
 import { DeliveryRepo } from "./storage/DeliveryRepo.ts"
 import { DigestRepo } from "./storage/DigestRepo.ts"
 import { DeviceRepo } from "./storage/DeviceRepo.ts"
+import { AckWriter } from "./storage/AckWriter.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
+import { NotificationWriter } from "./storage/NotificationWriter.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
 import { UserReportRepo } from "./storage/UserReportRepo.ts"
 import { TelemetryFromEnv } from "./telemetry/Telemetry.ts"
@@ -60,6 +62,8 @@ const FanoutLayer = LocalSockets.counting(Layer.unwrap(
 
 const Core = Layer.mergeAll(
   NotificationRepo.layer,
+  NotificationWriter.layer,
+  AckWriter.layer,
   UserRepo.layer,
   DeviceRepo.layer,
   DeliveryRepo.layer,

@@ -20,6 +20,7 @@ import { type RawData, type WebSocket, WebSocketServer } from "ws"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
 import { notificationFrameText } from "../mailbox/UserMailbox.ts"
+import { AckWriter } from "../storage/AckWriter.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 import {
   inAppAckLatency,
@@ -39,7 +40,6 @@ import { ClientTokens } from "./ClientTokens.ts"
 
 const ReplayPageSize = 500
 const MaxUnacked = 256
-const AckFlushMillis = 200
 const NoCursor = Cursor.make(0)
 
 interface Connection {
@@ -52,7 +52,6 @@ interface Connection {
   lastPing: number
   subscription: Scope.Closeable | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
-  ackCursor: Cursor
   userHash: string
   /** Frames written live and not acked yet: for the ack latency and the ack span. */
   readonly unacked: Map<Cursor, {
@@ -63,7 +62,6 @@ interface Connection {
   }>
   /** The highest `previous` cursor a frame named that had not been sent: a catch-up covers up to it. */
   gapUntil: Cursor
-  ackTimer: ReturnType<typeof setTimeout> | undefined
 }
 
 export class SocketGateway extends Context.Service<SocketGateway, {
@@ -89,6 +87,7 @@ function make() {
   return Effect.gen(function*() {
     const config = yield* HeraldConfig
     const repo = yield* NotificationRepo
+    const acks = yield* AckWriter
     const guard = yield* RolloutGuard
     const tokens = yield* ClientTokens
     const bus = yield* FanoutBus
@@ -195,10 +194,6 @@ function make() {
       conn.state = "closed"
       connections.delete(conn)
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
-      if (conn.ackTimer !== undefined) {
-        clearTimeout(conn.ackTimer)
-        flushAck(conn)
-      }
       const subscription = conn.subscription
       conn.subscription = undefined
       if (subscription !== undefined) run(Scope.close(subscription, Exit.void))
@@ -237,13 +232,6 @@ function make() {
         replayFramesWritten.updateUnsafe(1, context)
       } else if (conn.state === "syncing") {
         conn.buffer.push(message)
-      }
-    }
-
-    const flushAck = (conn: Connection) => {
-      conn.ackTimer = undefined
-      if (conn.userId !== undefined && conn.ackCursor > 0) {
-        run(repo.recordAck(conn.userId, conn.ackCursor).pipe(Effect.ignore))
       }
     }
 
@@ -356,9 +344,8 @@ function make() {
         }
         case "ack": {
           if (conn.userId === undefined) return sendError(conn, "not_authenticated", "send an auth frame first")
-          if (frame.cursor > conn.ackCursor) conn.ackCursor = frame.cursor
+          acks.recordUnsafe(conn.userId, frame.cursor)
           recordAcks(conn, frame.cursor)
-          if (conn.ackTimer === undefined) conn.ackTimer = setTimeout(() => flushAck(conn), AckFlushMillis)
           return
         }
         case "ping":
@@ -380,11 +367,9 @@ function make() {
         lastPing: now,
         subscription: undefined,
         authTimer: undefined,
-        ackCursor: NoCursor,
         gapUntil: NoCursor,
         userHash: "",
         unacked: new Map(),
-        ackTimer: undefined
       }
       connections.add(conn)
       conn.authTimer = setTimeout(() => {

@@ -41,7 +41,9 @@ import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { currentTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
-import { NotificationRepo, type Route } from "../storage/NotificationRepo.ts"
+import { NotificationRepo } from "../storage/NotificationRepo.ts"
+import { NotificationWriter } from "../storage/NotificationWriter.ts"
+import type { Route } from "../storage/PublishPlan.ts"
 import { UserRepo } from "../storage/UserRepo.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 
@@ -98,6 +100,7 @@ export const UserMailboxLayer = UserMailbox.toLayer(
     const address = yield* Entity.CurrentAddress
     const userId = UserId.make(address.entityId)
     const repo = yield* NotificationRepo
+    const writer = yield* NotificationWriter
     const users = yield* UserRepo
     const bus = yield* FanoutBus
     const worker = yield* DeliveryWorker
@@ -154,7 +157,7 @@ export const UserMailboxLayer = UserMailbox.toLayer(
         // stored notification whose frames were skipped would leave this entity's idea of the
         // previous in-app cursor behind, and sockets would not notice the frame they missed.
         const { deliveries, results, resent, stored } = yield* Effect.uninterruptible(Effect.gen(function*() {
-          const published = yield* repo.publish(userId, payload.items, route, digestDueAt, trace).pipe(
+          const published = yield* writer.publish({ userId, items: payload.items, route, digestDueAt, traceParent: trace }).pipe(
             Effect.tapError(() => Effect.sync(() => (lastInApp = undefined)))
           )
           const acceptedAt = Date.now()

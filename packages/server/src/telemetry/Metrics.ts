@@ -88,3 +88,8 @@ export const replayed = Metric.counter("herald_replayed_total", {
   description: "Items an operator's replay acted on, by channel and outcome (requeued, forced, delivered, skipped)",
   incremental: true
 })
+
+export const publishBatchRows = Metric.histogram("herald_publish_batch_rows", {
+  description: "Notification rows stored per insert statement (the publishes of many users share one)",
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 12 })
+})

@@ -1,0 +1,176 @@
+/**
+ * Publishes written to PostgreSQL in batches across users (group commit).
+ *
+ * Every mailbox's publish joins one queue; a few writers each take whatever
+ * has queued while their previous statement ran and store it with one lookup
+ * and one insert (`PublishStatements`). An idle server so writes a publish at
+ * once, and a busy one costs the database a statement per batch rather than
+ * one or two per notification. Each mailbox still waits for its own publish,
+ * so a user's notifications keep their order, and a user appears at most
+ * once per statement.
+ *
+ * A statement is all or nothing. When one fails on a unique constraint (an
+ * id stored by an earlier attempt whose reply was lost, or a key stored in
+ * the meantime), its publishes are written again one by one with their ids
+ * looked up first, so each gets its own answer and nothing is stored twice.
+ */
+import { type NotificationKind, StorageUnavailable, type UserId } from "@herald/domain"
+import { Array as Arr, Context, DateTime, Deferred, Effect, Exit, Layer, Metric, Option, Queue, Cause, type Schema, type Tracer } from "effect"
+import { SqlClient, type SqlError } from "effect/sql"
+import { planPublish, type Published, type PublishItem, type Route, settlePlan } from "./PublishPlan.ts"
+import { publishBatchRows } from "../telemetry/Metrics.ts"
+import { insertRows, lookupEarlier, type UserRows } from "./PublishStatements.ts"
+
+export interface PublishRequest {
+  readonly userId: UserId
+  readonly items: ReadonlyArray<PublishItem>
+  /** Where each kind goes: the user's sockets, a push row per device, an email row. */
+  readonly route: (kind: NotificationKind) => Route
+  /** When the user's next digest is due, asked only when an item goes to the digest (kept if one is already due). */
+  readonly digestDueAt: () => Date
+  /** The publish's trace, kept with the rows so later sends continue it. */
+  readonly traceParent: string | null
+}
+
+interface Pending {
+  readonly request: PublishRequest
+  readonly done: Deferred.Deferred<Published, StorageUnavailable>
+  /** The publish's span: the batch's span links to every publish it wrote. */
+  readonly span: Option.Option<Tracer.AnySpan>
+}
+
+// Enough statements in flight to keep the database busy while a batch is being planned, well
+// inside the pool's 20 connections, which reads and acks share.
+const Writers = 4
+const MaxPublishesPerTake = 512
+// 14 parameters a row: far below PostgreSQL's 65,535, and a statement short enough to plan quickly.
+const MaxRowsPerStatement = 2_000
+
+export class NotificationWriter extends Context.Service<NotificationWriter, {
+  /** Stores one user's items atomically; items whose idempotency key was seen come back deduplicated. */
+  publish(request: PublishRequest): Effect.Effect<Published, StorageUnavailable>
+}>()("@herald/server/storage/NotificationWriter") {
+  static readonly layer = Layer.effect(NotificationWriter, Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const queue = yield* Queue.unbounded<Pending>()
+
+    const write = Effect.fnUntraced(function*(batch: Arr.NonEmptyReadonlyArray<PublishRequest>, lookupIds: boolean) {
+      const now = yield* DateTime.now
+      const keys = batch.flatMap(({ items, userId }) =>
+        items.flatMap(({ item }) => item.idempotencyKey === undefined ? [] : [[userId, item.idempotencyKey] as const])
+      )
+      // Ids are looked up with the keys (one statement either way), or when a collision says
+      // an earlier attempt stored some; a fresh publish without keys goes straight to the insert.
+      const lookup = keys.length > 0 || lookupIds
+      const earlier = lookup
+        ? yield* lookupEarlier(sql, keys, batch.flatMap(({ items }) => items.map(({ id }) => id)))
+        : []
+      const earlierByUser = Arr.groupBy(earlier, (n) => n.userId)
+      const plans = Arr.map(batch, (request) => planPublish(request.userId, request.items, earlierByUser[request.userId] ?? [], now))
+      const users: Array<UserRows> = []
+      plans.forEach((plan, index) => {
+        const request = batch[index]
+        if (request === undefined || plan.fresh.length === 0) return
+        const rows = plan.fresh.map((notification) => ({ notification, route: request.route(notification.kind) }))
+        const toDigest = rows.some(({ route }) => route.email === "digest")
+        users.push({ userId: plan.userId, rows, digestDueAt: toDigest ? request.digestDueAt() : null, traceParent: request.traceParent })
+      })
+      const inserted = users.length > 0 ? yield* insertRows(sql, users) : []
+      yield* Metric.update(publishBatchRows, users.reduce((sum, { rows }) => sum + rows.length, 0))
+      const byUser = new Map(inserted.map((row) => [row.userId, row]))
+      return Arr.map(plans, (plan) => {
+        const row = byUser.get(plan.userId)
+        return settlePlan(plan, row?.first ?? 1, row?.deliveries ?? 0)
+      })
+    })
+
+    const complete = (pack: ReadonlyArray<Pending>, exit: Exit.Exit<ReadonlyArray<Published>, StorageUnavailable>) =>
+      pack.forEach((pending, index) => {
+        const own: Exit.Exit<Published, StorageUnavailable> = Exit.isFailure(exit)
+          ? Exit.failCause(exit.cause)
+          : Option.match(Option.fromUndefinedOr(exit.value[index]), {
+            onNone: () => Exit.die("a publish got no answer"),
+            onSome: Exit.succeed
+          })
+        Deferred.doneUnsafe(pending.done, own)
+      })
+
+    const writePack = (pack: Arr.NonEmptyReadonlyArray<Pending>) =>
+      writePackUntraced(pack).pipe(Effect.withSpan("NotificationWriter.batch", {
+        attributes: { "herald.publishes": pack.length },
+        links: pack.flatMap(({ span }) => Option.isSome(span) ? [{ span: span.value, attributes: {} }] : [])
+      }))
+
+    const writePackUntraced = Effect.fnUntraced(function*(pack: Arr.NonEmptyReadonlyArray<Pending>) {
+      const exit = yield* Effect.exit(write(Arr.map(pack, ({ request }) => request), false))
+      const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+      if (Option.isSome(error) && isUniqueViolation(error.value)) {
+        for (const pending of pack) {
+          const alone = yield* Effect.exit(write([pending.request], true).pipe(Effect.mapError(unavailable)))
+          complete([pending], alone)
+        }
+        return
+      }
+      complete(pack, Exit.mapError(exit, unavailable))
+    })
+
+    // A user appears once per statement, and a statement holds at most MaxRowsPerStatement
+    // rows unless a single publish is larger (it is never split). Packs run in the order
+    // taken, so a user's later publish never overtakes an earlier one.
+    const packs = (taken: ReadonlyArray<Pending>): ReadonlyArray<Arr.NonEmptyArray<Pending>> => {
+      const out: Array<{ users: Set<UserId>; rows: number; pending: Arr.NonEmptyArray<Pending> }> = []
+      for (const pending of taken) {
+        const { items, userId } = pending.request
+        const lastWithUser = out.findLastIndex((pack) => pack.users.has(userId))
+        const pack = out.slice(lastWithUser + 1).find((candidate) => candidate.rows + items.length <= MaxRowsPerStatement)
+        if (pack === undefined) {
+          out.push({ users: new Set([userId]), rows: items.length, pending: [pending] })
+        } else {
+          pack.users.add(userId)
+          pack.rows += items.length
+          pack.pending.push(pending)
+        }
+      }
+      return out.map(({ pending }) => pending)
+    }
+
+    // Once taken, a batch is written to the end even when the server stops, so every
+    // publish taken gets its answer; only the wait for the next one is interruptible.
+    const writer = Effect.uninterruptibleMask((restore) =>
+      restore(Queue.takeBetween(queue, 1, MaxPublishesPerTake)).pipe(
+        Effect.flatMap((taken) => Effect.forEach(packs(taken), writePack, { discard: true }))
+      )
+    ).pipe(Effect.forever)
+    for (let i = 0; i < Writers; i++) yield* Effect.forkScoped(writer)
+    // Publishes still queued when the server stops are answered, so no mailbox waits forever.
+    yield* Effect.addFinalizer(() =>
+      Queue.clear(queue).pipe(
+        Effect.map((left) =>
+          complete(left, Exit.fail(new StorageUnavailable({ message: "the server is shutting down", retryable: true })))
+        ),
+        Effect.ignore
+      )
+    )
+
+    return NotificationWriter.of({
+      publish: Effect.fn("NotificationWriter.publish")(function*(request: PublishRequest) {
+        yield* Effect.annotateCurrentSpan({ "herald.items": request.items.length })
+        const done = yield* Deferred.make<Published, StorageUnavailable>()
+        const span = yield* Effect.option(Effect.currentSpan)
+        Queue.offerUnsafe(queue, { request, done, span })
+        return yield* Deferred.await(done)
+      })
+    })
+  }))
+}
+
+// PostgreSQL's unique_violation: the whole statement was rolled back.
+const isUniqueViolation = (error: SqlError.SqlError | Schema.SchemaError): boolean =>
+  error._tag === "SqlError" && error.reason._tag === "UniqueViolation"
+
+const unavailable = (cause: SqlError.SqlError | Schema.SchemaError): StorageUnavailable =>
+  new StorageUnavailable({
+    message: cause._tag === "SchemaError" ? `stored data did not decode: ${cause.message}` : `database error: ${cause.message}`,
+    retryable: cause._tag !== "SchemaError"
+  })
+

@@ -1,0 +1,107 @@
+/**
+ * The two statements a batch of publishes costs, whatever the number of
+ * users in it: one lookup of the rows that share an idempotency key or an id
+ * with the items (skipped when no item has a key), and one insert that takes
+ * every user's next cursors and stores the rows and their delivery rows.
+ * Both are single statements, so a batch is atomic without a transaction.
+ */
+import { Notification, type NotificationId, type UserId } from "@herald/domain"
+import { DateTime, Effect, Schema } from "effect"
+import type { SqlClient, SqlError } from "effect/sql"
+import type { Route } from "./PublishPlan.ts"
+
+/** The fresh rows of one user, routed, with the digest instant when one of them goes to the digest. */
+export interface UserRows {
+  readonly userId: UserId
+  readonly rows: ReadonlyArray<{ readonly notification: Notification; readonly route: Route }>
+  readonly digestDueAt: Date | null
+  readonly traceParent: string | null
+}
+
+export interface Inserted {
+  readonly userId: string
+  /** The cursor of the user's first row. */
+  readonly first: number
+  readonly deliveries: number
+}
+
+const decodeRows = Schema.decodeUnknownEffect(Schema.Array(Notification))
+
+/** Rows of the users that share an idempotency key (with that user) or an id with the items. */
+export const lookupEarlier = (
+  sql: SqlClient.SqlClient,
+  keys: ReadonlyArray<readonly [UserId, string]>,
+  ids: ReadonlyArray<NotificationId>
+): Effect.Effect<ReadonlyArray<Notification>, SqlError.SqlError | Schema.SchemaError> =>
+  sql`
+    SELECT id::text AS id, user_id AS "userId", cursor::float8 AS cursor, kind, title, body, link, actor,
+      idempotency_key AS "idempotencyKey",
+      to_json(created_at)#>>'{}' AS "createdAt", to_json(read_at)#>>'{}' AS "readAt"
+    FROM notifications
+    WHERE ${
+    keys.length > 0
+      ? sql`(user_id, idempotency_key) IN (${sql.csv(keys.map(([userId, key]) => sql`(${userId}, ${key})`))})`
+      : sql`false`
+  }
+      OR ${ids.length > 0 ? sql`id::text IN ${sql.in(ids)}` : sql`false`}`.pipe(Effect.flatMap(decodeRows))
+
+/**
+ * Stores every user's fresh rows. Each user's counter row is taken once (`ON CONFLICT DO
+ * UPDATE` may not touch a row twice, so a user appears once per statement), which also
+ * orders this insert after any other one of the same user.
+ * The push and email delivery parts are left out when nothing goes out of app.
+ */
+export const insertRows = (
+  sql: SqlClient.SqlClient,
+  users: ReadonlyArray<UserRows>
+): Effect.Effect<ReadonlyArray<Inserted>, SqlError.SqlError> => {
+  const values = users.flatMap(({ rows, traceParent, userId }) =>
+    rows.map(({ notification: n, route: to }, index) =>
+      sql`(${userId}, ${n.id}, ${index + 1}, ${n.kind}, ${n.title}, ${n.body}, ${n.link}, ${n.actor}, ${n.idempotencyKey}, ${to.inApp}, ${to.push}, ${to.email}, ${
+        DateTime.toDateUtc(n.createdAt)
+      }, ${traceParent})`
+    )
+  )
+  const counts = users.map(({ digestDueAt, rows, userId }) => sql`(${userId}, ${rows.length}, ${digestDueAt})`)
+  const outOfApp = users.some(({ rows }) => rows.some(({ route }) => route.push || route.email === "immediate"))
+  const deliveryRows = outOfApp
+    ? sql`, pushes AS (
+        INSERT INTO deliveries (notification_id, user_id, channel, target)
+        SELECT i.id, i.user_id, 'push', d.token FROM inserted i JOIN devices d ON d.user_id = i.user_id WHERE i.push
+        RETURNING user_id
+      ), emails AS (
+        INSERT INTO deliveries (notification_id, user_id, channel, target)
+        SELECT i.id, i.user_id, 'email', u.email_address FROM inserted i JOIN herald_users u ON u.user_id = i.user_id
+        WHERE i.email_route = 'immediate' AND u.email_address IS NOT NULL
+        RETURNING user_id
+      ), delivered AS (
+        SELECT user_id, count(*) AS n FROM (SELECT user_id FROM pushes UNION ALL SELECT user_id FROM emails) d GROUP BY user_id
+      )`
+    : sql``
+  return sql<Inserted>`
+    WITH wanted (user_id, n, due_at) AS (VALUES ${sql.csv(counts)}),
+    counter AS (
+      INSERT INTO herald_users (user_id, last_cursor, next_digest_at)
+      SELECT user_id, n::bigint, due_at::timestamptz FROM wanted
+      ON CONFLICT (user_id) DO UPDATE SET
+        last_cursor = herald_users.last_cursor + EXCLUDED.last_cursor,
+        next_digest_at = COALESCE(herald_users.next_digest_at, EXCLUDED.next_digest_at)
+      RETURNING user_id, last_cursor
+    ), inserted AS (
+      INSERT INTO notifications
+        (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, digest_state,
+         created_at, trace_parent)
+      SELECT v.id::uuid, v.user_id, c.last_cursor - w.n::bigint + v.ord::bigint, v.kind, v.title, v.body, v.link,
+             v.actor, v.key, v.in_app::boolean, v.push::boolean, v.email_route,
+             CASE WHEN v.email_route = 'digest' THEN 'pending' END, v.created_at::timestamptz, v.trace_parent
+      FROM (VALUES ${sql.csv(values)})
+        AS v (user_id, id, ord, kind, title, body, link, actor, key, in_app, push, email_route, created_at, trace_parent)
+      JOIN counter c ON c.user_id = v.user_id
+      JOIN wanted w ON w.user_id = v.user_id
+      RETURNING id, user_id, push, email_route
+    )${deliveryRows}
+    SELECT c.user_id AS "userId", (c.last_cursor - w.n::bigint + 1)::float8 AS first,
+      ${outOfApp ? sql`COALESCE(d.n, 0)` : sql`0`}::float8 AS deliveries
+    FROM counter c JOIN wanted w ON w.user_id = c.user_id
+    ${outOfApp ? sql`LEFT JOIN delivered d ON d.user_id = c.user_id` : sql``}`
+}
