@@ -11,6 +11,7 @@ import {
 } from "@herald/domain"
 import { Context, Effect, Layer, Schema } from "effect"
 import { SqlClient, type SqlError } from "effect/sql"
+import { batchedByUser } from "./ByUserBatch.ts"
 
 export interface InboxQuery {
   readonly userId: UserId
@@ -53,13 +54,17 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       return ids.filter((id) => !stored.has(id))
     })
 
-    const latestInAppCursor = Effect.fn("NotificationRepo.latestInAppCursor")(function*(userId: UserId) {
-      const rows = yield* sql<{ readonly last: number | null }>`
-        SELECT max(cursor)::float8 AS last FROM notifications WHERE user_id = ${userId} AND in_app`.pipe(
-        Effect.mapError(unavailable)
-      )
-      return Cursor.make(rows[0]?.last ?? 0)
-    })
+    const latestInAppCursor = batchedByUser(
+      (userIds) =>
+        sql<{ readonly userId: string; readonly last: number }>`
+          SELECT user_id AS "userId", max(cursor)::float8 AS last FROM notifications
+          WHERE user_id IN ${sql.in(userIds)} AND in_app GROUP BY user_id`.pipe(
+          Effect.map((rows) => new Map(rows.map((row) => [row.userId, Cursor.make(row.last)]))),
+          Effect.mapError(unavailable),
+          Effect.withSpan("NotificationRepo.latestInAppCursors", { attributes: { "herald.users": userIds.length } })
+        ),
+      Cursor.make(0)
+    )
 
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
       return yield* selectNotifications(sql`
@@ -68,13 +73,16 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
         ORDER BY cursor ASC LIMIT ${limit}`)
     })
 
-    const latestCursor = Effect.fn("NotificationRepo.latestCursor")(function*(userId: UserId) {
-      const rows = yield* sql<{ readonly last: number }>`
-        SELECT last_cursor::float8 AS last FROM herald_users WHERE user_id = ${userId}`.pipe(
-        Effect.mapError(unavailable)
-      )
-      return Cursor.make(rows[0]?.last ?? 0)
-    })
+    const latestCursor = batchedByUser(
+      (userIds) =>
+        sql<{ readonly userId: string; readonly last: number }>`
+          SELECT user_id AS "userId", last_cursor::float8 AS last FROM herald_users WHERE user_id IN ${sql.in(userIds)}`.pipe(
+          Effect.map((rows) => new Map(rows.map((row) => [row.userId, Cursor.make(row.last)]))),
+          Effect.mapError(unavailable),
+          Effect.withSpan("NotificationRepo.latestCursors", { attributes: { "herald.users": userIds.length } })
+        ),
+      Cursor.make(0)
+    )
 
     const inbox = Effect.fn("NotificationRepo.inbox")(function*(query: InboxQuery) {
       return yield* selectNotifications(sql`
