@@ -16,6 +16,30 @@ const notBoolean = <T>(defaultValue: T): Promise<ResolutionDetails<T>> =>
     errorMessage: `${RealtimeFlag} is a boolean flag`
   })
 
+/** What Herald's own rule decides for a user: the variant names the rule. */
+export interface HeraldDecision {
+  readonly on: boolean
+  readonly variant: "killed" | "denied" | "allowed" | "in" | "out"
+  readonly bucket?: number
+}
+
+/** Herald's rule, pure, so the rollout flag can evaluate it without a provider round trip. */
+export const heraldDecision = (state: RolloutState, userId: string): HeraldDecision => {
+  if (state.killed) return { on: false, variant: "killed" }
+  if (state.deny.some((id) => id === userId)) return { on: false, variant: "denied" }
+  if (state.allow.some((id) => id === userId)) return { on: true, variant: "allowed" }
+  const bucket = bucketOf(userId)
+  const on = inPercentage(bucket, state.percentage)
+  return { on, variant: on ? "in" : "out", bucket }
+}
+
+const decisionDetails = ({ bucket, on, variant }: HeraldDecision): ResolutionDetails<boolean> =>
+  variant === "killed"
+    ? { value: false, reason: "DISABLED", variant }
+    : variant === "denied" || variant === "allowed"
+    ? { value: on, reason: "TARGETING_MATCH", variant }
+    : { value: on, reason: "SPLIT", variant, flagMetadata: bucket === undefined ? {} : { bucket } }
+
 export const makeHeraldFlagProvider = (current: () => RolloutState): Provider => ({
   metadata: { name: "herald" },
   runsOn: "server",
@@ -27,13 +51,8 @@ export const makeHeraldFlagProvider = (current: () => RolloutState): Provider =>
     if (userId === undefined) {
       return Promise.resolve({ value: defaultValue, reason: "ERROR", errorCode: ErrorCode.TARGETING_KEY_MISSING })
     }
-    const state = current()
-    if (state.killed) return Promise.resolve({ value: false, reason: "DISABLED", variant: "killed" })
-    if (state.deny.some((id) => id === userId)) return Promise.resolve({ value: false, reason: "TARGETING_MATCH", variant: "denied" })
-    if (state.allow.some((id) => id === userId)) return Promise.resolve({ value: true, reason: "TARGETING_MATCH", variant: "allowed" })
-    const bucket = bucketOf(userId)
-    const on = inPercentage(bucket, state.percentage)
-    return Promise.resolve({ value: on, reason: "SPLIT", variant: on ? "in" : "out", flagMetadata: { bucket } })
+    const decision = heraldDecision(current(), userId)
+    return Promise.resolve(decisionDetails(decision))
   },
   resolveStringEvaluation: (_key, defaultValue) => notBoolean(defaultValue),
   resolveNumberEvaluation: (_key, defaultValue) => notBoolean(defaultValue),

@@ -30,7 +30,7 @@ import { pathToFileURL } from "node:url"
 import { resolve } from "node:path"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { RolloutChannel, type RolloutCommand, RolloutRepo } from "../storage/RolloutRepo.ts"
-import { makeHeraldFlagProvider } from "./HeraldFlagProvider.ts"
+import { heraldDecision, makeHeraldFlagProvider } from "./HeraldFlagProvider.ts"
 
 const SafetyReload = "5 seconds"
 
@@ -103,8 +103,14 @@ export class RolloutFlag extends Context.Service<RolloutFlag, {
     const client = OpenFeature.getClient(domain)
 
     const ownProvider = Option.isNone(config.flagProvider)
+    // Herald's own rule is pure and local: evaluated here it costs a hash, where the
+    // OpenFeature client would add a promise and its hook machinery to every publish.
     const evaluate = (userId: UserId): Effect.Effect<Evaluation> =>
       Effect.suspend(() => {
+        if (ownProvider) {
+          const { on, variant } = heraldDecision(state, userId)
+          return Effect.succeed({ enabled: on, reason: variant === "killed" || variant === "denied" ? variant : heraldReason(variant) })
+        }
         if (state.killed) return Effect.succeed({ enabled: false, reason: "killed" })
         if (state.deny.some((id) => id === userId)) return Effect.succeed({ enabled: false, reason: "denied" })
         return Effect.promise(() => client.getBooleanDetails(RealtimeFlag, false, { targetingKey: userId })).pipe(
