@@ -16,7 +16,8 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
 
   const notify = Effect.fn("Herald.notify")(function*(items: ReadonlyArray<NotifyItem>) {
     yield* Effect.annotateCurrentSpan({ "herald.items": items.length })
-    // Items are grouped per user (one transaction each), then answered in the caller's order.
+    // Items are grouped per user (one mailbox publish each; the writer stores many users' publishes
+    // in one statement, so more of them at once make larger batches), then answered in the caller's order.
     const groups = new Map<UserId, Array<number>>()
     items.forEach((item, index) => {
       const group = groups.get(item.userId)
@@ -30,7 +31,7 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
           const index = indices[i]
           if (index !== undefined) results[index] = answer
         }))
-      ), { concurrency: 16, discard: true })
+      ), { concurrency: 128, discard: true })
     return { results }
   })
 

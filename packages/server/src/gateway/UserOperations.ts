@@ -25,9 +25,9 @@ import {
 } from "@herald/domain"
 import { Context, Duration, Effect, Layer } from "effect"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
-import { SecureRandom } from "effect/crypto"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
+import { newNotificationId } from "./NotificationIds.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 
@@ -88,7 +88,7 @@ export class UserOperations extends Context.Service<UserOperations, {
       return yield* clusterErrors(
         userId,
         mailbox(userId).Publish({
-          items: items.map((item) => ({ id: NotificationId.make(SecureRandom.uuidV7Unsafe()), item }))
+          items: items.map((item) => ({ id: newNotificationId(), item }))
         })
       ).pipe(
         Effect.timeoutOrElse({
