@@ -45,30 +45,33 @@ export class FanoutBus extends Context.Service<FanoutBus, {
   subscribe(userId: UserId, listener: FanoutListener, onGap?: () => void): Effect.Effect<void, never, Scope.Scope>
 }>()("@herald/server/fanout/FanoutBus") {
   static readonly layerInProcess = Layer.sync(FanoutBus, () => {
-    const listeners = new Map<UserId, Set<FanoutListener>>()
+    // Nearly every user has one socket: a bare listener then, a set only from the second one on.
+    const listeners = new Map<UserId, FanoutListener | Set<FanoutListener>>()
     return FanoutBus.of({
       publish: (messages) =>
         Effect.sync(() => {
           for (const message of messages) {
-            const set = listeners.get(message.userId)
-            if (set !== undefined) for (const listener of set) listener(message)
+            const found = listeners.get(message.userId)
+            if (typeof found === "function") found(message)
+            else if (found !== undefined) for (const listener of found) listener(message)
           }
         }),
       subscribe: (userId, listener) =>
         Effect.acquireRelease(
           Effect.sync(() => {
-            let set = listeners.get(userId)
-            if (set === undefined) {
-              set = new Set()
-              listeners.set(userId, set)
-            }
-            set.add(listener)
+            const found = listeners.get(userId)
+            if (found === undefined) listeners.set(userId, listener)
+            else if (typeof found === "function") listeners.set(userId, new Set([found, listener]))
+            else found.add(listener)
           }),
           () =>
             Effect.sync(() => {
-              const set = listeners.get(userId)
-              set?.delete(listener)
-              if (set?.size === 0) listeners.delete(userId)
+              const found = listeners.get(userId)
+              if (found === listener) listeners.delete(userId)
+              else if (found !== undefined && typeof found !== "function") {
+                found.delete(listener)
+                if (found.size === 0) listeners.delete(userId)
+              }
             })
         )
     })

@@ -53,13 +53,16 @@ interface Connection {
   subscription: Scope.Closeable | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
   userHash: string
-  /** Frames written live and not acked yet: for the ack latency and the ack span. */
-  readonly unacked: Map<Cursor, {
+  /**
+   * Frames written live and not acked yet: for the ack latency and the ack span. Made at the
+   * first frame written: most sockets sit idle, and an empty Map per socket adds up.
+   */
+  unacked: Map<Cursor, {
     readonly parent: Tracer.ExternalSpan | undefined
     readonly writtenAt: bigint
     readonly acceptedAt: number
     readonly kind: string
-  }>
+  }> | undefined
   /** The highest `previous` cursor a frame named that had not been sent: a catch-up covers up to it. */
   gapUntil: Cursor
 }
@@ -99,7 +102,8 @@ function make() {
 
     const wss = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        new WebSocketServer({ noServer: true, maxPayload: Socket.MaxClientFrameBytes, perMessageDeflate: false })
+        // The gateway keeps its own set of connections; ws's client tracking would be a second one.
+        new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: Socket.MaxClientFrameBytes, perMessageDeflate: false })
       ),
       (wss) => Effect.callback<void>((resume) => wss.close(() => resume(Effect.void)))
     )
@@ -150,18 +154,21 @@ function make() {
           "herald.cursor": message.cursor
         })
       }
-      conn.unacked.set(message.cursor, { parent, writtenAt, acceptedAt: message.acceptedAt, kind: message.kind })
+      const unacked = conn.unacked ??= new Map()
+      unacked.set(message.cursor, { parent, writtenAt, acceptedAt: message.acceptedAt, kind: message.kind })
       // A client that never acks must not grow this without bound.
-      if (conn.unacked.size > MaxUnacked) {
-        const oldest = conn.unacked.keys().next()
-        if (!oldest.done) conn.unacked.delete(oldest.value)
+      if (unacked.size > MaxUnacked) {
+        const oldest = unacked.keys().next()
+        if (!oldest.done) unacked.delete(oldest.value)
       }
     }
     const recordAcks = (conn: Connection, cursor: Cursor) => {
       const now = Date.now()
-      for (const [sent, entry] of conn.unacked) {
+      const unacked = conn.unacked
+      if (unacked === undefined) return
+      for (const [sent, entry] of unacked) {
         if (sent > cursor) continue
-        conn.unacked.delete(sent)
+        unacked.delete(sent)
         inAppAckLatency.updateUnsafe(now - entry.acceptedAt, context)
         guard.window.ackLatency(now - entry.acceptedAt)
         if (entry.parent === undefined) continue
@@ -369,7 +376,7 @@ function make() {
         authTimer: undefined,
         gapUntil: NoCursor,
         userHash: "",
-        unacked: new Map(),
+        unacked: undefined,
       }
       connections.add(conn)
       conn.authTimer = setTimeout(() => {
