@@ -43,7 +43,7 @@ export const lookupEarlier = (
       ? sql`(user_id, idempotency_key) IN (${sql.csv(keys.map(([userId, key]) => sql`(${userId}, ${key})`))})`
       : sql`false`
   }
-      OR ${ids.length > 0 ? sql`id::text IN ${sql.in(ids)}` : sql`false`}`.pipe(Effect.flatMap(decodeRows))
+      OR ${ids.length > 0 ? sql`id IN ${sql.in(ids)}` : sql`false`}`.pipe(Effect.flatMap(decodeRows))
 
 /**
  * Stores every user's fresh rows. Each user's counter row is taken once (`ON CONFLICT DO
