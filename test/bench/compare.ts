@@ -4,14 +4,15 @@
  * side. For each system, each socket count K and each rate P: fresh
  * servers, K sockets (one user each) opened by load generator processes,
  * P notifications a second for T seconds from a publisher process, all
- * apart from the servers. Figures per run: publish → receive latency
+ * apart from the servers (publishes due in the same tick share a call, up
+ * to --publish-batch, for every system). Figures per run: publish → receive latency
  * (p50/p95/p99/max), sustained deliveries a second, connection set-up rate,
  * server RSS per idle socket, server CPU per 1,000 deliveries (and the
  * backing store's), loss and duplicates; then Herald ÷ ws and Herald ÷
  * Socket.IO per figure.
  *
  *   node test/bench/compare.ts [--systems herald,herald-cluster,ws,socketio] [--sockets 10000,25000,50000]
- *                              [--rate 500] [--seconds 20] [--quick] [--json-only] …   (--help for all)
+ *                              [--rate 500] [--seconds 20] [--publish-batch 100] [--quick] [--json-only] …   (--help for all)
  *
  * Output: one JSON document on stdout (machine, versions, parameters,
  * definitions, every run's figures, ratios), a table on stderr unless

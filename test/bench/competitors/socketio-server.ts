@@ -3,8 +3,8 @@
  * notifications on several nodes. A socket names its user in the handshake
  * (`auth: { user }`, no token: Herald's token check is Herald's own cost),
  * joins the room named by that id and is sent a `ready` event;
- * `POST /publish` emits the message as a `notification` event to the room,
- * which the adapter publishes on Redis so that every node writes it to the
+ * `POST /publish` emits each message as a `notification` event to its
+ * user's room, which the adapter publishes on Redis so that every node writes it to the
  * room's sockets it holds. Socket.IO's defaults otherwise (its own
  * heartbeat, no per-message deflate).
  *

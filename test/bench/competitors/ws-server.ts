@@ -3,7 +3,8 @@
  * socket names its user in the URL (`/ws?user=U`, no auth: Herald's token
  * check is Herald's own cost); the server keeps a map from user to sockets,
  * sends `{"type":"ready"}` once a socket is in it, and `POST /publish` writes
- * the request body, unchanged, to every socket of that user. No storage, no
+ * each message's JSON text (a lone message's is the request body,
+ * unchanged) to every socket of its user. No storage, no
  * acks, no resume, no heartbeat: what a notification costs when it costs
  * nothing else.
  *
@@ -19,7 +20,8 @@ const state = { listening: false }
 const http = createServer(publishRoute(() => state.listening, (message, text) => {
   const mine = sockets.get(message.userId)
   if (mine === undefined) return 0
-  for (const socket of mine) socket.send(text)
+  const frame = text()
+  for (const socket of mine) socket.send(frame)
   return mine.size
 }))
 

@@ -85,7 +85,9 @@ export const Publish = Schema.TaggedStruct("publish", {
   ratePerSecond: Count,
   maxInFlight: Count,
   prefix: Schema.String,
-  warmup: Count
+  warmup: Count,
+  /** Publishes started in the same tick go out in one call of at most this many (1: one call per publish). */
+  publishBatch: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 })
 export const Go = Schema.TaggedStruct("go", {})
 export const ToPublisher = Schema.Union([Publish, Go])
@@ -99,10 +101,13 @@ export const Published = Schema.TaggedStruct("published", {
   callMs: Schema.Array(Schema.Number),
   lagMs: Schema.Array(Schema.Number),
   failuresByTag: Schema.Record(Schema.String, Schema.Number),
-  /** Failed attempts that were repeated, by error tag (Herald only: `StorageUnavailable` when Notify timed out, …). */
+  /** Failed attempts that were repeated, per publish, by error tag (Herald only: `StorageUnavailable` when Notify timed out, …). */
   retriesByTag: Schema.Record(Schema.String, Schema.Number),
   sendSpanMs: Schema.Number,
   maxInFlightSeen: Count,
+  /** Calls the measured publishes went out in (retries not counted), and the most publishes one carried. */
+  calls: Count,
+  largestCall: Count,
   cpuSeconds: Schema.Number
 })
 export const FromPublisher = Schema.Union([Warmed, Published])

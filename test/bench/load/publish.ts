@@ -1,11 +1,15 @@
 /**
  * The publisher process: P notifications a second, open loop
- * (`../support/publisher.ts`), publish `i` to user `i % totalUsers`. Herald
- * gets its `Notify` RPC over HTTP through `@herald/client`, one client per
- * node, with an idempotency key per publish and retries on the next node
- * (`../support/retryingPublish.ts`); the competitors get
- * `POST /publish { userId, id, sentAt, payload }` with a payload of the size
- * of Herald's notification, round-robin over their nodes.
+ * (`../support/publisher.ts`), publish `i` to user `i % totalUsers`.
+ * Publishes started in the same tick go out together, up to `publishBatch`
+ * per call (`../support/publishCoalescer.ts`), by the same rule for every
+ * system; calls go round-robin over the nodes. Herald gets its `Notify` RPC
+ * over HTTP through `@herald/client` (`notifyBatch`), one client per node,
+ * with an idempotency key per publish and retries of the whole call on the
+ * next node (`../support/retryingPublish.ts`); the competitors get
+ * `POST /publish` with `{ userId, id, sentAt, payload }`, or an array of
+ * them for a batch of more than one, with a payload of the size of Herald's
+ * notification.
  *
  * Forked by `../compare.ts`: `publish` runs the warm-up and answers
  * `warmed`; `go` runs the measured publishes and answers `published`, with
@@ -13,27 +17,26 @@
  */
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { coalesce, type SendBatch } from "../support/publishCoalescer.ts"
 import { runOpenLoop } from "../support/publisher.ts"
 import { retryingPublish } from "../support/retryingPublish.ts"
 import { ownCpuSeconds, shared, sharedNow } from "./clock.ts"
 import { serve, send } from "./ipc.ts"
 import { type Publish, type Target, ToPublisher, userName } from "./messages.ts"
 
-type Call = (i: number, startedAt: number) => Promise<boolean>
-
-/** One batch of publishes, ids `prefix + i` for i < count: the warm-up or the measured run. */
-interface Batch {
-  readonly call: Call
+/** The publishes of one run, ids `prefix + i` for i < count: the warm-up or the measured run. */
+interface PublishRun {
+  readonly send: SendBatch
   /** Publishes that failed for good, by reason. */
   readonly failuresByTag: () => Record<string, number>
-  /** Failed attempts that were repeated, by tag (Herald only). */
+  /** Failed attempts of a publish that were repeated, by tag (Herald only). */
   readonly retriesByTag: () => Record<string, number>
 }
 
-type Publisher = (prefix: string, count: number) => Batch
+type Publisher = (prefix: string, count: number) => PublishRun
 
-const bump = (counts: Record<string, number>, key: string) => {
-  counts[key] = (counts[key] ?? 0) + 1
+const bump = (counts: Record<string, number>, key: string, by = 1) => {
+  counts[key] = (counts[key] ?? 0) + by
 }
 
 const heraldPublisher = async (
@@ -47,7 +50,7 @@ const heraldPublisher = async (
     )
   ))
   return (prefix, count) => {
-    const { call, ledger } = retryingPublish({
+    const { send, ledger } = retryingPublish({
       clients,
       count,
       item: (i) => ({ userId: userName(i % config.totalUsers), kind: "mention", title: `bench ${prefix}${i}`, idempotencyKey: `${prefix}${i}` }),
@@ -57,7 +60,7 @@ const heraldPublisher = async (
       deadlineMs: 60_000
     })
     return {
-      call,
+      send: (batch, sequence) => send(batch, sequence % clients.length),
       failuresByTag: () => {
         const counts: Record<string, number> = {}
         for (const gaveUp of ledger.gaveUp) bump(counts, gaveUp.tag)
@@ -75,23 +78,27 @@ const heraldPublisher = async (
 const httpPublisher = (target: Extract<Target, { _tag: "http" }>, config: typeof Publish.Type): Publisher => (prefix) => {
   const failures: Record<string, number> = {}
   return {
-    call: async (i) => {
-      const url = target.urls[i % target.urls.length]
-      const body = JSON.stringify({
+    send: async (batch, sequence) => {
+      const url = target.urls[sequence % target.urls.length]
+      const sentAt = sharedNow()
+      const createdAt = new Date().toISOString()
+      const messages = batch.map(({ index: i }) => ({
         userId: userName(i % config.totalUsers),
         id: `${prefix}${i}`,
-        sentAt: sharedNow(),
+        sentAt,
         // About what Herald's frame carries besides the ids, so both write frames of a similar size.
-        payload: { kind: "mention", title: `bench ${prefix}${i}`, body: null, link: null, actor: null, createdAt: new Date().toISOString() }
-      })
+        payload: { kind: "mention", title: `bench ${prefix}${i}`, body: null, link: null, actor: null, createdAt }
+      }))
+      // A batch of one goes as the lone object it always was, so --publish-batch 1 sends what the bench did before batches.
+      const body = JSON.stringify(messages.length === 1 ? messages[0] : messages)
       try {
         const response = await fetch(`${url}/publish`, { method: "POST", headers: { "content-type": "application/json" }, body })
         await response.arrayBuffer()
         if (response.ok) return true
-        bump(failures, `HTTP ${response.status}`)
+        bump(failures, `HTTP ${response.status}`, batch.length)
         return false
       } catch (error: unknown) {
-        bump(failures, error instanceof Error ? error.name : "Error")
+        bump(failures, error instanceof Error ? error.name : "Error", batch.length)
         return false
       }
     },
@@ -114,7 +121,7 @@ serve(ToPublisher, async (message) => {
         count: message.warmup,
         ratePerSecond: Math.max(1, Math.min(message.ratePerSecond, 500)),
         maxInFlight: 50,
-        call: publisher(`${message.prefix}w`, message.warmup).call
+        call: coalesce(message.publishBatch, publisher(`${message.prefix}w`, message.warmup).send).call
       })
       return send({ _tag: "warmed", failures: warm.failures })
     }
@@ -122,24 +129,28 @@ serve(ToPublisher, async (message) => {
       const config = state.config
       const publisher = state.publisher
       if (config === undefined || publisher === undefined) throw new Error("go before publish")
-      const batch = publisher(config.prefix, config.count)
+      const run = publisher(config.prefix, config.count)
+      const coalescer = coalesce(config.publishBatch, run.send)
       const cpuBefore = ownCpuSeconds()
       const loop = await runOpenLoop({
         count: config.count,
         ratePerSecond: config.ratePerSecond,
         maxInFlight: config.maxInFlight,
-        call: batch.call
+        call: coalescer.call
       })
+      const sent = coalescer.sent()
       send({
         _tag: "published",
         startedAt: Array.from(loop.startedAt, shared),
         ok: Array.from(loop.ok, (ok) => ok === 1 ? 1 : 0),
         callMs: Array.from(loop.callMs),
         lagMs: Array.from(loop.lagMs),
-        failuresByTag: batch.failuresByTag(),
-        retriesByTag: batch.retriesByTag(),
+        failuresByTag: run.failuresByTag(),
+        retriesByTag: run.retriesByTag(),
         sendSpanMs: loop.sendSpanMs,
         maxInFlightSeen: loop.maxInFlightSeen,
+        calls: sent.batches,
+        largestCall: sent.largest,
         cpuSeconds: ownCpuSeconds() - cpuBefore
       })
       await Effect.runPromise(Scope.close(scope, Exit.void))

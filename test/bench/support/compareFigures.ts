@@ -127,6 +127,10 @@ export const runFigures = (r: RunReadings) => {
       callMs: summarize(published.callMs),
       scheduleLagMs: summarize(published.lagMs),
       maxInFlightSeen: published.maxInFlightSeen,
+      // How much coalescing there was: it depends on how many publishes fall due in one timer tick.
+      calls: published.calls,
+      publishesPerCall: published.calls === 0 ? null : round(r.publishes / published.calls, 2),
+      largestCall: published.largestCall,
       failuresByTag: published.failuresByTag,
       retriesByTag: published.retriesByTag
     },

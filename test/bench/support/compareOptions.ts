@@ -4,6 +4,7 @@
  * flag prints one line naming it, then the usage, and exits 2 before
  * anything starts.
  */
+import { AppRpcs } from "@herald/domain"
 import { parseArgs } from "node:util"
 
 export const systemNames = ["herald", "herald-cluster", "ws", "socketio"] as const
@@ -17,6 +18,8 @@ export const usage = `usage: node test/bench/compare.ts [options]   (or: pnpm be
   --generators N           socket load generator processes (default: one per 10,000 sockets)
   --connect-concurrency N  sockets opening at once over all generators (default 200)
   --max-in-flight N        publishes outstanding at most (default 2000)
+  --publish-batch N        publishes falling due in the same tick go out in one call of up to N, for every
+                           system (default 100, at most ${AppRpcs.MaxNotifyBatch}; 1 = one call per publish)
   --cluster-nodes N        Herald cluster nodes (default 3)
   --socketio-nodes N       Socket.IO nodes behind the Redis adapter (default 1)
   --warmup N               unmeasured publishes before each run, one per user in turn (default 300; --quick 100)
@@ -48,6 +51,7 @@ const parsed = (() => {
         generators: { type: "string" },
         "connect-concurrency": { type: "string" },
         "max-in-flight": { type: "string" },
+        "publish-batch": { type: "string" },
         "cluster-nodes": { type: "string" },
         "socketio-nodes": { type: "string" },
         "drain-timeout": { type: "string" },
@@ -75,6 +79,8 @@ const int = (flag: string, raw: string, min: number): number => {
 }
 const intArg = (flag: string, raw: string | undefined, fallback: number, min = 1): number =>
   raw === undefined ? fallback : int(flag, raw, min)
+const atMost = (flag: string, value: number, max: number): number =>
+  value <= max ? value : bad(`--${flag} must be at most ${max}, got ${value}`)
 const intList = (flag: string, raw: string | undefined, fallback: ReadonlyArray<number>): ReadonlyArray<number> => {
   if (raw === undefined) return fallback
   const items = raw.split(",").map((item) => item.trim())
@@ -102,6 +108,8 @@ export const config = {
   generators: args.generators === undefined ? undefined : int("generators", args.generators, 1),
   connectConcurrency: intArg("connect-concurrency", args["connect-concurrency"], 200),
   maxInFlight: intArg("max-in-flight", args["max-in-flight"], 2000),
+  // Herald's Notify takes this many items at most; every system gets the same batches, so it caps them all.
+  publishBatch: atMost("publish-batch", intArg("publish-batch", args["publish-batch"], 100), AppRpcs.MaxNotifyBatch),
   clusterNodes: intArg("cluster-nodes", args["cluster-nodes"], 3, 2),
   socketioNodes: intArg("socketio-nodes", args["socketio-nodes"], 1),
   drainTimeoutMs: intArg("drain-timeout", args["drain-timeout"], 10_000),

@@ -147,7 +147,7 @@ export const runOnce = async (
     await sleep(config.settleMs)
     const rssWithSocketsMb = totalRss(system)
 
-    say(`${label} warming up, then publishing ${publishes} at ${plan.ratePerSecond}/s for ${config.seconds} s`)
+    say(`${label} warming up, then publishing ${publishes} at ${plan.ratePerSecond}/s for ${config.seconds} s, up to ${config.publishBatch} per call`)
     const publishing: PublisherProcess = forkLoad("publish.ts", FromPublisher)
     publisher = publishing
     publishing.send({
@@ -158,7 +158,8 @@ export const runOnce = async (
       ratePerSecond: plan.ratePerSecond,
       maxInFlight: config.maxInFlight,
       prefix,
-      warmup: config.warmup
+      warmup: config.warmup,
+      publishBatch: config.publishBatch
     })
     await publishing.next("warmed", 180_000)
     // The warm-up's last frames arrive, and nothing of it is in the measured CPU.

@@ -10,11 +10,19 @@
  * store. Only `Unauthorized`, `InvalidRequest` and a non-retryable
  * `StorageUnavailable` end a publish at once.
  *
+ * Publishes go one per `Notify` call (`call`) or several in one (`send`, for
+ * a batch from `publishCoalescer.ts`). A batch is attempted and retried as a
+ * whole: the server stores a call's items or fails the call, and the keys
+ * make the items an earlier attempt did store come back deduplicated.
+ *
  * Everything is recorded per publish in typed arrays (a run has tens of
- * thousands) and per failed attempt in a list (they are few).
+ * thousands) and per failed attempt of a publish in a list (they are few; a
+ * failed call of a batch is one failed attempt for each of its publishes).
  */
 import { type HeraldClient, type HeraldClientError, type NotifyInput } from "@herald/client"
+import type { NotifyResult } from "@herald/domain"
 import { Cause, Duration, Effect, Exit } from "effect"
+import type { Started } from "./publishCoalescer.ts"
 
 export interface AttemptFailure {
   readonly publish: number
@@ -46,7 +54,7 @@ export interface RetryingPublishOptions {
   readonly clients: ReadonlyArray<HeraldClient["Service"]>
   readonly count: number
   readonly item: (i: number) => NotifyInput
-  /** The node of the first attempt; later ones take the following nodes in turn. */
+  /** The node of `call(i)`'s first attempt; later ones take the following nodes in turn. `send` is told its own. */
   readonly firstNode: (i: number) => number
   /** The pause after each round in which every node failed, doubling per round. */
   readonly backoffMs: { readonly initial: number; readonly max: number }
@@ -65,13 +73,26 @@ class AttemptTimeout {
   }
 }
 
-type AttemptError = HeraldClientError | AttemptTimeout
+/** An answer without one result per item: what `HeraldClient.notify` reports as `ServerUnreachable`, so retried alike. */
+class MissingResults {
+  readonly _tag = "MissingResults"
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+type AttemptError = HeraldClientError | AttemptTimeout | MissingResults
 
 const retryable = (error: AttemptError): boolean =>
-  error._tag === "ServerUnreachable" || error._tag === "AttemptTimeout" ||
+  error._tag === "ServerUnreachable" || error._tag === "AttemptTimeout" || error._tag === "MissingResults" ||
   (error._tag === "StorageUnavailable" && error.retryable)
 
-/** The ledger, and a `call` for `runOpenLoop` that resolves once the publish succeeded or gave up. */
+/**
+ * The ledger; `send`, which publishes a batch in one `Notify` call per
+ * attempt, first on node `firstNode`, and resolves once the batch succeeded
+ * or gave up; and `call`, the same for one publish, for `runOpenLoop`.
+ */
 export const retryingPublish = (options: RetryingPublishOptions) => {
   const { count, clients } = options
   const ledger: PublishLedger = {
@@ -85,36 +106,51 @@ export const retryingPublish = (options: RetryingPublishOptions) => {
   }
   const timeout = Duration.millis(options.attemptTimeoutMs)
 
-  const call = async (i: number, firstStartedAt: number): Promise<boolean> => {
-    const item = options.item(i)
-    for (let attempt = 0; ; attempt++) {
-      const node = (options.firstNode(i) + attempt) % clients.length
-      const client = clients[node]
-      if (client === undefined) throw new Error(`no client for node ${node}`)
-      const startedAt = attempt === 0 ? firstStartedAt : performance.now()
-      ledger.attempts[i] = attempt + 1
-      const exit = await Effect.runPromiseExit(client.notify(item).pipe(
+  const send = async (batch: ReadonlyArray<Started>, firstNode: number): Promise<boolean> => {
+    if (batch.length === 0) return true
+    const items = batch.map((publish) => options.item(publish.index))
+    const notify = (client: HeraldClient["Service"]) =>
+      client.notifyBatch(items).pipe(
+        Effect.flatMap((results): Effect.Effect<ReadonlyArray<NotifyResult>, MissingResults> =>
+          results.length === items.length
+            ? Effect.succeed(results)
+            : Effect.fail(new MissingResults(`the server answered Notify of ${items.length} items with ${results.length} results`))
+        ),
         Effect.timeoutOrElse({
           duration: timeout,
           orElse: () => Effect.fail(new AttemptTimeout(`no answer within ${options.attemptTimeoutMs} ms`))
         })
-      ))
+      )
+    // The deadline runs from the batch's earliest start, so no publish in it is retried past its own deadline.
+    const firstStartedAt = batch.reduce((earliest, publish) => Math.min(earliest, publish.startedAt), Number.POSITIVE_INFINITY)
+    for (let attempt = 0; ; attempt++) {
+      const node = (firstNode + attempt) % clients.length
+      const client = clients[node]
+      if (client === undefined) throw new Error(`no client for node ${node}`)
+      const attemptStartedAt = performance.now()
+      // A first attempt started, for each publish, when the open loop started it; a repeat starts now.
+      const startedAt = (publish: Started) => attempt === 0 ? publish.startedAt : attemptStartedAt
+      for (const publish of batch) ledger.attempts[publish.index] = attempt + 1
+      const exit = await Effect.runPromiseExit(notify(client))
       const endedAt = performance.now()
       if (Exit.isSuccess(exit)) {
-        ledger.answeredAt[i] = endedAt
-        ledger.successAttemptMs[i] = endedAt - startedAt
-        ledger.acceptedBy[i] = node
-        if (exit.value.deduplicated) ledger.deduplicated[i] = 1
+        batch.forEach((publish, k) => {
+          const i = publish.index
+          ledger.answeredAt[i] = endedAt
+          ledger.successAttemptMs[i] = endedAt - startedAt(publish)
+          ledger.acceptedBy[i] = node
+          if (exit.value[k]?.deduplicated === true) ledger.deduplicated[i] = 1
+        })
         return true
       }
       const found = Cause.findErrorOption(exit.cause)
       const error = found._tag === "Some" ? found.value : undefined
       const tag = error?._tag ?? (Cause.hasInterruptsOnly(exit.cause) ? "Interrupted" : "Defect")
       const message = error?.message ?? Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | ")
-      ledger.failures.push({ publish: i, node, startedAt, endedAt, tag, message })
+      for (const publish of batch) ledger.failures.push({ publish: publish.index, node, startedAt: startedAt(publish), endedAt, tag, message })
       // An interrupted or crashed call says nothing about whether it stored: the same key makes retrying safe.
       if ((error !== undefined && !retryable(error)) || endedAt - firstStartedAt > options.deadlineMs) {
-        ledger.gaveUp.push({ publish: i, tag, message })
+        for (const publish of batch) ledger.gaveUp.push({ publish: publish.index, tag, message })
         return false
       }
       // A dead node refuses within a millisecond: waiting before the next node would only add latency.
@@ -123,5 +159,7 @@ export const retryingPublish = (options: RetryingPublishOptions) => {
     }
   }
 
-  return { ledger, call }
+  const call = (i: number, startedAt: number): Promise<boolean> => send([{ index: i, startedAt }], options.firstNode(i))
+
+  return { ledger, call, send }
 }
