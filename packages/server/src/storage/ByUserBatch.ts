@@ -13,17 +13,17 @@ interface ByUser<A> extends Request.Request<A, StorageUnavailable> {
 
 const MaxUsersPerStatement = 1_000
 
-/** `read` answers for the users it finds; the others get `missing`. */
+/** `read` answers for the users it finds; the others get `missing(userId)`. */
 export const batchedByUser = <A>(
   read: (userIds: Arr.NonEmptyReadonlyArray<UserId>) => Effect.Effect<ReadonlyMap<string, A>, StorageUnavailable>,
-  missing: A
+  missing: (userId: UserId) => A
 ): (userId: UserId) => Effect.Effect<A, StorageUnavailable> => {
   const request = Request.of<ByUser<A>>()
   const resolver = RequestResolver.make<ByUser<A>>((entries) =>
     read(Arr.dedupe(Arr.map(entries, (entry) => entry.request.userId))).pipe(
       Effect.match({
         onFailure: (error) => entries.forEach((entry) => entry.completeUnsafe(Exit.fail(error))),
-        onSuccess: (found) => entries.forEach((entry) => entry.completeUnsafe(Exit.succeed(found.get(entry.request.userId) ?? missing)))
+        onSuccess: (found) => entries.forEach((entry) => entry.completeUnsafe(Exit.succeed(found.get(entry.request.userId) ?? missing(entry.request.userId))))
       })
     )
   ).pipe(RequestResolver.batchN(MaxUsersPerStatement))

@@ -63,7 +63,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           Effect.mapError(unavailable),
           Effect.withSpan("NotificationRepo.latestInAppCursors", { attributes: { "herald.users": userIds.length } })
         ),
-      Cursor.make(0)
+      () => Cursor.make(0)
     )
 
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
@@ -81,7 +81,7 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
           Effect.mapError(unavailable),
           Effect.withSpan("NotificationRepo.latestCursors", { attributes: { "herald.users": userIds.length } })
         ),
-      Cursor.make(0)
+      () => Cursor.make(0)
     )
 
     const inbox = Effect.fn("NotificationRepo.inbox")(function*(query: InboxQuery) {

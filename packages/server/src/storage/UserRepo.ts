@@ -15,6 +15,7 @@ import {
   type UserId
 } from "@herald/domain"
 import { Context, DateTime, Effect, Layer, Schema } from "effect"
+import { batchedByUser } from "./ByUserBatch.ts"
 import { SqlClient, type SqlError } from "effect/sql"
 import { nextFire } from "../digest/DigestTime.ts"
 
@@ -48,16 +49,6 @@ export class UserRepo extends Context.Service<UserRepo, {
           digest: yield* digestOf(row)
         })
       })
-
-    const preferences = Effect.fn("UserRepo.preferences")((userId: UserId) =>
-      load(
-        userId,
-        sql<StoredRow>`
-          SELECT existing_before_rollout AS existing, email_address AS email, preference_overrides::text AS overrides,
-            digest_settings::text AS digest
-          FROM herald_users WHERE user_id = ${userId}`
-      ).pipe(Effect.mapError(unavailable))
-    )
 
     const preferencesOf = Effect.fn("UserRepo.preferencesOf")(function*(userIds: ReadonlyArray<UserId>) {
       const unique = [...new Set(userIds)]
@@ -109,6 +100,13 @@ export class UserRepo extends Context.Service<UserRepo, {
         return resolvePreferences({ userId, existingBeforeRollout: existing, emailAddress: email, overrides, digest })
       })).pipe(Effect.mapError(unavailable))
     })
+
+    // Mailboxes waking in the same tick (a burst of publishes to users not seen for a while)
+    // share one read; a user with no row gets the defaults.
+    const preferences = batchedByUser(
+      (userIds) => preferencesOf(userIds),
+      (userId) => resolvePreferences({ userId, existingBeforeRollout: false, emailAddress: null, overrides: {}, digest: defaultDigestSettings })
+    )
 
     return UserRepo.of({ preferences, preferencesOf, updatePreferences })
   }))
