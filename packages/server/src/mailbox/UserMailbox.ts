@@ -87,13 +87,13 @@ const fanoutMessage = (
   trace
 })
 
-/** The JSON text of a notification frame, built once and written to every socket of the user. */
+/** The JSON text of a notification frame, built once and written to every socket of the user (the notification is a stored row: not checked again). */
 export const notificationFrameText = (notification: Notification): string =>
-  JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification })))
+  JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification }, { disableChecks: true })))
 
 /** The JSON text of a replayed notification frame (an operator's replay, outside cursor order). */
 export const replayFrameText = (notification: Notification): string =>
-  JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification, replayed: true })))
+  JSON.stringify(encodeFrame(new Socket.NotificationFrame({ type: "notification", notification, replayed: true }, { disableChecks: true })))
 
 export const UserMailboxLayer = UserMailbox.toLayer(
   Effect.gen(function*() {
