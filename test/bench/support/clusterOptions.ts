@@ -3,7 +3,7 @@
  * run and `--quick`), and the fixed retry and reconnect policies. A bad
  * option prints the usage and exits 2 before anything starts.
  */
-import { parseArgs } from "node:util"
+import { benchFlags } from "./benchFlags.ts"
 
 export const usage = `usage: node test/bench/cluster.ts [options]   (or: pnpm bench:cluster -- [options])
   --sockets N              sockets, one user each, spread over the nodes (default 10000; --quick 1500)
@@ -24,43 +24,25 @@ Server settings not set by the benchmark (HERALD_PUBLISH_TIMEOUT, …) pass thro
 Prints one JSON document on stdout; exits 1 when a notification is lost, duplicated or misdelivered, 2 when setup fails.
 `
 
-const parsed = (() => {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: "boolean", short: "h", default: false },
-        sockets: { type: "string" },
-        rate: { type: "string" },
-        duration: { type: "string" },
-        phase: { type: "string" },
-        nodes: { type: "string" },
-        "kill-node": { type: "string" },
-        failover: { type: "string" },
-        "redis-url": { type: "string" },
-        warmup: { type: "string" },
-        "max-in-flight": { type: "string" },
-        "connect-concurrency": { type: "string" },
-        "drain-timeout": { type: "string" },
-        quick: { type: "boolean", default: false },
-        "json-only": { type: "boolean", default: false }
-      },
-      strict: true
-    })
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${usage}`)
-    process.exit(2)
-  }
-})()
-if (parsed.values.help) {
-  process.stdout.write(usage)
-  process.exit(0)
-}
-export const args = parsed.values
-
-function bad(problem: string): never {
-  process.stderr.write(`${problem}\n${usage}`)
-  process.exit(2)
-}
+const flags = benchFlags(usage, {
+  help: { type: "boolean", short: "h", default: false },
+  sockets: { type: "string" },
+  rate: { type: "string" },
+  duration: { type: "string" },
+  phase: { type: "string" },
+  nodes: { type: "string" },
+  "kill-node": { type: "string" },
+  failover: { type: "string" },
+  "redis-url": { type: "string" },
+  warmup: { type: "string" },
+  "max-in-flight": { type: "string" },
+  "connect-concurrency": { type: "string" },
+  "drain-timeout": { type: "string" },
+  quick: { type: "boolean", default: false },
+  "json-only": { type: "boolean", default: false }
+})
+export const args = flags.values
+const bad: (problem: string) => never = flags.bad
 const intArg = (name: string, raw: string | undefined, fallback: number, min = 1): number => {
   if (raw === undefined) return fallback
   const value = Number(raw)

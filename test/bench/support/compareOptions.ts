@@ -5,7 +5,7 @@
  * anything starts.
  */
 import { AppRpcs } from "@herald/domain"
-import { parseArgs } from "node:util"
+import { benchFlags } from "./benchFlags.ts"
 
 export const systemNames = ["herald", "herald-cluster", "ws", "socketio"] as const
 export type SystemName = typeof systemNames[number]
@@ -31,47 +31,24 @@ Every run (system x sockets x rate) gets fresh servers. Prints one JSON document
 exits 1 when Herald lost or duplicated a notification, 2 when a run could not be set up.
 `
 
-function bad(problem: string): never {
-  process.stderr.write(`${problem}\n\n${usage}`)
-  process.exit(2)
-}
-
-const parsed = (() => {
-  try {
-    // `pnpm bench -- --quick` hands the script the `--` too; options after it are still options here.
-    const argv = process.argv.slice(2)
-    return parseArgs({
-      args: argv[0] === "--" ? argv.slice(1) : argv,
-      options: {
-        help: { type: "boolean", short: "h", default: false },
-        systems: { type: "string" },
-        sockets: { type: "string" },
-        rate: { type: "string" },
-        seconds: { type: "string" },
-        generators: { type: "string" },
-        "connect-concurrency": { type: "string" },
-        "max-in-flight": { type: "string" },
-        "publish-batch": { type: "string" },
-        "cluster-nodes": { type: "string" },
-        "socketio-nodes": { type: "string" },
-        "drain-timeout": { type: "string" },
-        warmup: { type: "string" },
-        profile: { type: "boolean", default: false },
-        quick: { type: "boolean", default: false },
-        "json-only": { type: "boolean", default: false }
-      },
-      strict: true,
-      allowPositionals: false
-    })
-  } catch (error) {
-    return bad(error instanceof Error ? error.message : String(error))
-  }
-})()
-if (parsed.values.help) {
-  process.stdout.write(usage)
-  process.exit(0)
-}
-const args = parsed.values
+const { bad, values: args } = benchFlags(usage, {
+  help: { type: "boolean", short: "h", default: false },
+  systems: { type: "string" },
+  sockets: { type: "string" },
+  rate: { type: "string" },
+  seconds: { type: "string" },
+  generators: { type: "string" },
+  "connect-concurrency": { type: "string" },
+  "max-in-flight": { type: "string" },
+  "publish-batch": { type: "string" },
+  "cluster-nodes": { type: "string" },
+  "socketio-nodes": { type: "string" },
+  "drain-timeout": { type: "string" },
+  warmup: { type: "string" },
+  profile: { type: "boolean", default: false },
+  quick: { type: "boolean", default: false },
+  "json-only": { type: "boolean", default: false }
+})
 
 const int = (flag: string, raw: string, min: number): number => {
   const value = Number(raw)

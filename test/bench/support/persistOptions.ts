@@ -6,7 +6,7 @@
  * naming it, then the usage, and exits 2 before anything starts.
  */
 import { AppRpcs } from "@herald/domain"
-import { parseArgs } from "node:util"
+import { benchFlags } from "./benchFlags.ts"
 
 const { MaxNotifyBatch } = AppRpcs
 
@@ -25,40 +25,17 @@ Exits 1 when the database does not hold exactly the acknowledged items (or a re-
 deduplicated), 2 when the run could not be set up.
 `
 
-function bad(problem: string): never {
-  process.stderr.write(`${problem}\n\n${usage}`)
-  process.exit(2)
-}
-
-const parsed = (() => {
-  try {
-    // `pnpm bench:persist -- --quick` hands the script the `--` too; options after it are still options here.
-    const argv = process.argv.slice(2)
-    return parseArgs({
-      args: argv[0] === "--" ? argv.slice(1) : argv,
-      options: {
-        help: { type: "boolean", short: "h", default: false },
-        users: { type: "string" },
-        batch: { type: "string" },
-        concurrency: { type: "string" },
-        seconds: { type: "string" },
-        "warmup-seconds": { type: "string" },
-        keys: { type: "string" },
-        quick: { type: "boolean", default: false },
-        "json-only": { type: "boolean", default: false }
-      },
-      strict: true,
-      allowPositionals: false
-    })
-  } catch (error) {
-    return bad(error instanceof Error ? error.message : String(error))
-  }
-})()
-if (parsed.values.help) {
-  process.stdout.write(usage)
-  process.exit(0)
-}
-const args = parsed.values
+const { bad, values: args } = benchFlags(usage, {
+  help: { type: "boolean", short: "h", default: false },
+  users: { type: "string" },
+  batch: { type: "string" },
+  concurrency: { type: "string" },
+  seconds: { type: "string" },
+  "warmup-seconds": { type: "string" },
+  keys: { type: "string" },
+  quick: { type: "boolean", default: false },
+  "json-only": { type: "boolean", default: false }
+})
 
 const int = (flag: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
   if (raw === undefined) return fallback
