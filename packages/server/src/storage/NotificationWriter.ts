@@ -76,7 +76,7 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
         users.push({ userId: plan.userId, rows, digestDueAt: toDigest ? request.digestDueAt() : null, traceParent: request.traceParent })
       })
       const inserted = users.length > 0 ? yield* insertRows(sql, users) : []
-      yield* Metric.update(publishBatchRows, users.reduce((sum, { rows }) => sum + rows.length, 0))
+      if (users.length > 0) yield* Metric.update(publishBatchRows, users.reduce((sum, { rows }) => sum + rows.length, 0))
       const byUser = new Map(inserted.map((row) => [row.userId, row]))
       return Arr.map(plans, (plan) => {
         const row = byUser.get(plan.userId)
