@@ -8,6 +8,7 @@
 import { Notification, type NotificationId, type UserId } from "@herald/domain"
 import { DateTime, Effect, Schema } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
+import { notificationColumns } from "./NotificationColumns.ts"
 import type { Route } from "./PublishPlan.ts"
 
 /** The fresh rows of one user, routed, with the digest instant when one of them goes to the digest. */
@@ -34,16 +35,13 @@ export const lookupEarlier = (
   ids: ReadonlyArray<NotificationId>
 ): Effect.Effect<ReadonlyArray<Notification>, SqlError.SqlError | Schema.SchemaError> =>
   sql`
-    SELECT id::text AS id, user_id AS "userId", cursor::float8 AS cursor, kind, title, body, link, actor,
-      idempotency_key AS "idempotencyKey",
-      to_json(created_at)#>>'{}' AS "createdAt", to_json(read_at)#>>'{}' AS "readAt"
-    FROM notifications
+    SELECT ${notificationColumns(sql)} FROM notifications n
     WHERE ${
     keys.length > 0
-      ? sql`(user_id, idempotency_key) IN (${sql.csv(keys.map(([userId, key]) => sql`(${userId}, ${key})`))})`
+      ? sql`(n.user_id, n.idempotency_key) IN (${sql.csv(keys.map(([userId, key]) => sql`(${userId}, ${key})`))})`
       : sql`false`
   }
-      OR ${ids.length > 0 ? sql`id IN ${sql.in(ids)}` : sql`false`}`.pipe(Effect.flatMap(decodeRows))
+      OR ${ids.length > 0 ? sql`n.id IN ${sql.in(ids)}` : sql`false`}`.pipe(Effect.flatMap(decodeRows))
 
 /**
  * Stores every user's fresh rows. Each user's counter row is taken once (`ON CONFLICT DO
