@@ -41,11 +41,12 @@ export class UserRepo extends Context.Service<UserRepo, {
     const load = (userId: UserId, rows: Effect.Effect<ReadonlyArray<StoredRow>, SqlError.SqlError>) =>
       Effect.gen(function*() {
         const [row] = yield* rows
+        if (row === undefined) return withoutRow(userId)
         return resolvePreferences({
           userId,
-          existingBeforeRollout: row?.existing ?? false,
-          emailAddress: row?.email ?? null,
-          overrides: row === undefined ? {} : yield* decodeOverrides(row.overrides),
+          existingBeforeRollout: row.existing,
+          emailAddress: row.email,
+          overrides: yield* decodeOverrides(row.overrides),
           digest: yield* digestOf(row)
         })
       })
@@ -103,10 +104,7 @@ export class UserRepo extends Context.Service<UserRepo, {
 
     // Mailboxes waking in the same tick (a burst of publishes to users not seen for a while)
     // share one read; a user with no row gets the defaults.
-    const preferences = batchedByUser(
-      (userIds) => preferencesOf(userIds),
-      (userId) => resolvePreferences({ userId, existingBeforeRollout: false, emailAddress: null, overrides: {}, digest: defaultDigestSettings })
-    )
+    const preferences = batchedByUser((userIds) => preferencesOf(userIds), withoutRow)
 
     return UserRepo.of({ preferences, preferencesOf, updatePreferences })
   }))
@@ -124,3 +122,7 @@ const unavailable = (cause: SqlError.SqlError | Schema.SchemaError): StorageUnav
     message: cause._tag === "SchemaError" ? `stored preferences did not decode: ${cause.message}` : `database error: ${cause.message}`,
     retryable: cause._tag !== "SchemaError"
   })
+
+/** The preferences of a user Herald has no row for: every default. */
+const withoutRow = (userId: UserId) =>
+  resolvePreferences({ userId, existingBeforeRollout: false, emailAddress: null, overrides: {}, digest: defaultDigestSettings })
