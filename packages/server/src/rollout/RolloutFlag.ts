@@ -42,7 +42,11 @@ export interface Evaluation {
 
 // The variants Herald's own provider answers with (see HeraldFlagProvider); another provider's are its own business.
 const heraldReason = (variant: string | undefined): RolloutReason =>
-  variant === "allowed" ? "allowed" : variant === "in" || variant === "out" ? "percentage" : "provider"
+  variant === "killed" || variant === "denied" || variant === "allowed"
+    ? variant
+    : variant === "in" || variant === "out"
+    ? "percentage"
+    : "provider"
 
 export class RolloutFlag extends Context.Service<RolloutFlag, {
   /** Whether real-time delivery (sockets and push) is on for `userId`. */
@@ -109,7 +113,7 @@ export class RolloutFlag extends Context.Service<RolloutFlag, {
       Effect.suspend(() => {
         if (ownProvider) {
           const { on, variant } = heraldDecision(state, userId)
-          return Effect.succeed({ enabled: on, reason: variant === "killed" || variant === "denied" ? variant : heraldReason(variant) })
+          return Effect.succeed({ enabled: on, reason: heraldReason(variant) })
         }
         if (state.killed) return Effect.succeed({ enabled: false, reason: "killed" })
         if (state.deny.some((id) => id === userId)) return Effect.succeed({ enabled: false, reason: "denied" })
