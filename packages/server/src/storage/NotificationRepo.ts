@@ -54,15 +54,23 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
       return ids.filter((id) => !stored.has(id))
     })
 
+    // A cursor per user, from a statement answering `userId` and `last` for the users it finds.
+    const cursorsOf = (
+      span: string,
+      userIds: ReadonlyArray<UserId>,
+      rows: Effect.Effect<ReadonlyArray<{ readonly userId: string; readonly last: number }>, SqlError.SqlError>
+    ) =>
+      rows.pipe(
+        Effect.map((found) => new Map(found.map((row) => [row.userId, Cursor.make(row.last)]))),
+        Effect.mapError(unavailable),
+        Effect.withSpan(span, { attributes: { "herald.users": userIds.length } })
+      )
+
     const latestInAppCursor = batchedByUser(
       (userIds) =>
-        sql<{ readonly userId: string; readonly last: number }>`
+        cursorsOf("NotificationRepo.latestInAppCursors", userIds, sql`
           SELECT user_id AS "userId", max(cursor)::float8 AS last FROM notifications
-          WHERE user_id IN ${sql.in(userIds)} AND in_app GROUP BY user_id`.pipe(
-          Effect.map((rows) => new Map(rows.map((row) => [row.userId, Cursor.make(row.last)]))),
-          Effect.mapError(unavailable),
-          Effect.withSpan("NotificationRepo.latestInAppCursors", { attributes: { "herald.users": userIds.length } })
-        ),
+          WHERE user_id IN ${sql.in(userIds)} AND in_app GROUP BY user_id`),
       () => Cursor.make(0)
     )
 
@@ -75,12 +83,8 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
 
     const latestCursor = batchedByUser(
       (userIds) =>
-        sql<{ readonly userId: string; readonly last: number }>`
-          SELECT user_id AS "userId", last_cursor::float8 AS last FROM herald_users WHERE user_id IN ${sql.in(userIds)}`.pipe(
-          Effect.map((rows) => new Map(rows.map((row) => [row.userId, Cursor.make(row.last)]))),
-          Effect.mapError(unavailable),
-          Effect.withSpan("NotificationRepo.latestCursors", { attributes: { "herald.users": userIds.length } })
-        ),
+        cursorsOf("NotificationRepo.latestCursors", userIds, sql`
+          SELECT user_id AS "userId", last_cursor::float8 AS last FROM herald_users WHERE user_id IN ${sql.in(userIds)}`),
       () => Cursor.make(0)
     )
 
