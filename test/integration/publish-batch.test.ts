@@ -152,4 +152,29 @@ describe("NotificationWriter", () => {
         ])
       })
     ))
+
+  it.effect("each publish answers the user's in-app cursor before it, whatever went to sockets since", () =>
+    withWriter(() =>
+      Effect.gen(function*() {
+        const writer = yield* NotificationWriter
+        // Mentions go to sockets, status updates do not: only the first move the in-app cursor.
+        const publish = (kinds: ReadonlyArray<"mention" | "status_update">) =>
+          writer.publish({
+            userId: UserId.make("p"),
+            items: kinds.map((kind) => ({
+              id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
+              item: NotifyItem.make({ userId: UserId.make("p"), kind, title: kind })
+            })),
+            route: (kind): Route => ({ inApp: kind === "mention", push: false, email: "off" }),
+            digestDueAt: () => new Date("2030-01-01T08:00:00Z"),
+            traceParent: null
+          })
+        const seen: Array<[number, ReadonlyArray<number>]> = []
+        for (const kinds of [["mention", "status_update"], ["status_update"], ["status_update", "mention", "mention"], ["mention"]] as const) {
+          const published = yield* publish(kinds)
+          seen.push([published.previousInApp, published.stored.map((n) => n.cursor)])
+        }
+        assert.deepStrictEqual(seen, [[0, [1, 2]], [1, [3]], [1, [4, 5, 6]], [6, [7]]])
+      })
+    ))
 })

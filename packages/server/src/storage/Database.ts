@@ -17,6 +17,7 @@ import rollout from "./migrations/0005_rollout.ts"
 import nodeStats from "./migrations/0006_node_stats.ts"
 import traceContext from "./migrations/0007_trace_context.ts"
 import replays from "./migrations/0008_replays.ts"
+import inAppCursor from "./migrations/0009_in_app_cursor.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -27,7 +28,8 @@ export const migrations = Migrator.fromRecord({
   "0005_rollout": rollout,
   "0006_node_stats": nodeStats,
   "0007_trace_context": traceContext,
-  "0008_replays": replays
+  "0008_replays": replays,
+  "0009_in_app_cursor": inAppCursor
 })
 
 const runMigrations = Migrator.make({})

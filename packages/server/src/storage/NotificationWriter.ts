@@ -80,7 +80,7 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
       const byUser = new Map(inserted.map((row) => [row.userId, row]))
       return Arr.map(plans, (plan) => {
         const row = byUser.get(plan.userId)
-        return settlePlan(plan, row?.first ?? 1, row?.deliveries ?? 0)
+        return settlePlan(plan, row?.first ?? 1, row?.deliveries ?? 0, row?.previousInApp ?? 0)
       })
     })
 

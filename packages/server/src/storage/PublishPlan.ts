@@ -32,6 +32,8 @@ export interface Published {
   readonly duplicates: ReadonlyArray<Notification>
   /** How many push and email delivery rows were written with them. */
   readonly deliveries: number
+  /** The user's latest in-app cursor before `stored`: the first in-app frame names it as previous. */
+  readonly previousInApp: Cursor
 }
 
 /** An item to publish, with the id its gateway gave it so that a resent attempt is recognised. */
@@ -88,8 +90,8 @@ export const planPublish = (
   return { userId, fresh, steps }
 }
 
-/** The publish's answer once its fresh rows were stored from cursor `first` on. */
-export const settlePlan = (plan: Plan, first: number, deliveries: number): Published => {
+/** The publish's answer once its fresh rows were stored from cursor `first` on, after in-app cursor `previousInApp`. */
+export const settlePlan = (plan: Plan, first: number, deliveries: number, previousInApp: number): Published => {
   const { userId } = plan
   const stored = plan.fresh.map((n, index) =>
     new Notification({ ...n, cursor: Cursor.make(first + index) }, { disableChecks: true })
@@ -111,7 +113,14 @@ export const settlePlan = (plan: Plan, first: number, deliveries: number): Publi
       ? Result.failVoid
       : Result.succeed(new NotifyResult({ id: own.id, cursor: own.cursor, userId, deduplicated: !("fresh" in step) }, { disableChecks: true }))
   })
-  return { results, stored, deliveries: plan.fresh.length > 0 ? deliveries : 0, resent, duplicates: [...duplicates.values()] }
+  return {
+    results,
+    stored,
+    deliveries: plan.fresh.length > 0 ? deliveries : 0,
+    resent,
+    duplicates: [...duplicates.values()],
+    previousInApp: Cursor.make(previousInApp)
+  }
 }
 
 const toNotification = (userId: UserId, { id, item }: PublishItem, now: DateTime.Utc, cursor: number) =>

@@ -24,6 +24,8 @@ export interface Inserted {
   /** The cursor of the user's first row. */
   readonly first: number
   readonly deliveries: number
+  /** The user's latest in-app cursor before this insert: what the first in-app frame names as previous. */
+  readonly previousInApp: number
 }
 
 const decodeRows = Schema.decodeUnknownEffect(Schema.Array(Notification))
@@ -46,7 +48,8 @@ export const lookupEarlier = (
 /**
  * Stores every user's fresh rows. Each user's counter row is taken once (`ON CONFLICT DO
  * UPDATE` may not touch a row twice, so a user appears once per statement), which also
- * orders this insert after any other one of the same user.
+ * orders this insert after any other one of the same user, on any node, and moves the
+ * user's latest in-app cursor on.
  * The push and email delivery parts are left out when nothing goes out of app.
  */
 export const insertRows = (
@@ -60,7 +63,10 @@ export const insertRows = (
       }, ${traceParent})`
     )
   )
-  const counts = users.map(({ digestDueAt, rows, userId }) => sql`(${userId}, ${rows.length}, ${digestDueAt})`)
+  // The ordinal of the user's last in-app row among these (0 when none goes to sockets).
+  const counts = users.map(({ digestDueAt, rows, userId }) =>
+    sql`(${userId}, ${rows.length}, ${digestDueAt}, ${rows.findLastIndex(({ route }) => route.inApp) + 1})`
+  )
   const outOfApp = users.some(({ rows }) => rows.some(({ route }) => route.push || route.email === "immediate"))
   const deliveryRows = outOfApp
     ? sql`, pushes AS (
@@ -77,14 +83,18 @@ export const insertRows = (
       )`
     : sql``
   return sql<Inserted>`
-    WITH wanted (user_id, n, due_at) AS (VALUES ${sql.csv(counts)}),
+    WITH wanted (user_id, n, due_at, in_app_ord) AS (VALUES ${sql.csv(counts)}),
     counter AS (
-      INSERT INTO herald_users (user_id, last_cursor, next_digest_at)
-      SELECT user_id, n::bigint, due_at::timestamptz FROM wanted
+      INSERT INTO herald_users (user_id, last_cursor, next_digest_at, last_in_app_cursor)
+      SELECT user_id, n::bigint, due_at::timestamptz, in_app_ord::bigint FROM wanted
       ON CONFLICT (user_id) DO UPDATE SET
         last_cursor = herald_users.last_cursor + EXCLUDED.last_cursor,
-        next_digest_at = COALESCE(herald_users.next_digest_at, EXCLUDED.next_digest_at)
-      RETURNING user_id, last_cursor
+        next_digest_at = COALESCE(herald_users.next_digest_at, EXCLUDED.next_digest_at),
+        last_in_app_cursor = CASE WHEN EXCLUDED.last_in_app_cursor = 0 THEN herald_users.last_in_app_cursor
+          ELSE herald_users.last_cursor + EXCLUDED.last_in_app_cursor END,
+        -- RETURNING sees only the new row, so the old in-app cursor is kept where it can be read back.
+        prior_in_app_cursor = herald_users.last_in_app_cursor
+      RETURNING user_id, last_cursor, prior_in_app_cursor
     ), inserted AS (
       INSERT INTO notifications
         (id, user_id, cursor, kind, title, body, link, actor, idempotency_key, in_app, push, email_route, digest_state,
@@ -99,7 +109,8 @@ export const insertRows = (
       RETURNING id, user_id, push, email_route
     )${deliveryRows}
     SELECT c.user_id AS "userId", (c.last_cursor - w.n::bigint + 1)::float8 AS first,
-      ${outOfApp ? sql`COALESCE(d.n, 0)` : sql`0`}::float8 AS deliveries
+      ${outOfApp ? sql`COALESCE(d.n, 0)` : sql`0`}::float8 AS deliveries,
+      c.prior_in_app_cursor::float8 AS "previousInApp"
     FROM counter c JOIN wanted w ON w.user_id = c.user_id
     ${outOfApp ? sql`LEFT JOIN delivered d ON d.user_id = c.user_id` : sql``}`
 }
