@@ -19,7 +19,7 @@ import type { Duplex } from "node:stream"
 import { type RawData, type WebSocket, WebSocketServer } from "ws"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
-import { notificationFrameText } from "../mailbox/UserMailbox.ts"
+import { notificationFrameText } from "../fanout/NotificationFrames.ts"
 import { AckWriter } from "../storage/AckWriter.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 import {
