@@ -7,10 +7,11 @@
  */
 import { assert, it } from "@effect/vitest"
 import { NotificationSocket } from "@herald/client"
-import { Effect, Stream } from "effect"
+import { Effect, Exit, Stream } from "effect"
 import { clientsFor, startCluster } from "../support/Cluster.ts"
 import { eventually } from "../support/eventually.ts"
 import { privateRedis } from "../support/PrivateRedis.ts"
+import { openRaw } from "../support/RawSocket.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
 import { awaitDelivered, openReceiver, runLoad, users } from "./support.ts"
 
@@ -42,6 +43,38 @@ it.live("a user's sockets on two nodes both get a notification published on the 
 
     const runners = yield* query<{ n: number }>(database.url, "SELECT count(*)::int AS n FROM cluster_runners WHERE healthy")
     assert.strictEqual(runners[0]?.n, 3)
+  }).pipe(Effect.scoped), { timeout: 90_000 })
+
+it.live("three nodes publishing to one user at once: its socket gets every notification once, in cursor order", () =>
+  Effect.gen(function*() {
+    const database = yield* testDatabase
+    const redis = yield* privateRedis
+    const nodes = yield* startCluster({ nodes: 3, databaseUrl: database.url, redisUrl: redis.url })
+    const clients = yield* clientsFor(nodes)
+    const [c0] = clients
+    const node0 = nodes[0]
+    if (c0 === undefined || node0 === undefined) return assert.fail("a client and a node")
+    const socket = yield* openRaw(node0.wsUrl)
+    yield* socket.sendJson({ type: "auth", token: (yield* c0.issueClientToken("hot-user")).token })
+    yield* socket.until("synced")
+
+    // No node owns the user's publishes, so the three race for the user's counter row and put
+    // their frames on Redis in any order; the gateway must still write cursors 1..n, each once.
+    const count = 90
+    yield* Effect.forEach(Array.from({ length: count }, (_, i) => i), (i) =>
+      Effect.flatMap(Effect.fromNullishOr(clients[i % clients.length]), (client) =>
+        client.notify({ userId: "hot-user", kind: "mention", title: `n${i}` })), { concurrency: "unbounded", discard: true })
+    const cursors: Array<number> = []
+    while (cursors.length < count) {
+      const frame = yield* socket.next("10 seconds")
+      const notification = frame["notification"]
+      if (frame.type === "notification" && typeof notification === "object" && notification !== null && "cursor" in notification) {
+        cursors.push(Number(notification.cursor))
+      }
+    }
+    assert.deepStrictEqual(cursors, Array.from({ length: count }, (_, i) => i + 1))
+    const extra = yield* Effect.exit(socket.next("1 second"))
+    assert.isTrue(Exit.isFailure(extra), "nothing after the last one")
   }).pipe(Effect.scoped), { timeout: 90_000 })
 
 it.live("kill -9 of a node under load: its shards move, its sockets resume elsewhere, every accepted notification arrives once", () =>

@@ -52,7 +52,7 @@ it.live("a notification delivered on three channels is one trace: Notify → pub
     assert.strictEqual(frame.type, "notification")
     yield* socket.sendJson({ type: "ack", cursor: sent.cursor })
 
-    const names = ["Herald.notify", "Mailbox.publish", "Mailbox.route", "NotificationWriter.publish", "Delivery.socket", "Delivery.ack", "Delivery.push", "Delivery.email"]
+    const names = ["Herald.notify", "Publisher.publish", "Publisher.route", "NotificationWriter.publish", "Delivery.socket", "Delivery.ack", "Delivery.push", "Delivery.email"]
     const spans = yield* eventually(
       Effect.sync(() => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)),
       (found) => names.every((name) => found.some((span) => span.name === name)),
@@ -66,11 +66,11 @@ it.live("a notification delivered on three channels is one trace: Notify → pub
     const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
     for (const name of names) byName(name)
 
-    // The tree: the mailbox's publish is under the Notify call, persist and route under the publish,
+    // The tree: the publish is under the Notify call, persist and route under the publish,
     // and every channel's delivery continues from the publish.
-    const publish = byName("Mailbox.publish")
+    const publish = byName("Publisher.publish")
     assert.strictEqual(parentOf(byName("NotificationWriter.publish")), publish.spanContext().spanId)
-    assert.strictEqual(parentOf(byName("Mailbox.route")), publish.spanContext().spanId)
+    assert.strictEqual(parentOf(byName("Publisher.route")), publish.spanContext().spanId)
     for (const name of ["Delivery.socket", "Delivery.ack", "Delivery.push", "Delivery.email"]) {
       assert.strictEqual(parentOf(byName(name)), publish.spanContext().spanId, `${name} continues from the publish`)
     }
@@ -91,7 +91,7 @@ it.live("a notification delivered on three channels is one trace: Notify → pub
     const hash = attrs("Delivery.push")["herald.user"]
     assert.strictEqual(hash, hashUserId(User))
     assert.strictEqual(attrs("Delivery.socket")["herald.user"], hash)
-    assert.strictEqual(attrs("Mailbox.publish")["herald.user"], hash)
+    assert.strictEqual(attrs("Publisher.publish")["herald.user"], hash)
 
     const everything = JSON.stringify(exporter.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes, events: span.events })))
     assert.notInclude(everything, User, "the raw user id is in no span")
@@ -129,7 +129,7 @@ it.live("an app that is not on Effect continues its trace by sending a W3C trace
     assert.include(response.text, "Success", response.text)
     const spans = yield* eventually(
       Effect.sync(() => exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)),
-      (found) => ["Herald.notify", "Mailbox.publish", "NotificationWriter.publish"].every((name) => found.some((s) => s.name === name)),
+      (found) => ["Herald.notify", "Publisher.publish", "NotificationWriter.publish"].every((name) => found.some((s) => s.name === name)),
       { times: 50, every: "100 millis" }
     )
     // Up from the publish, Herald's outermost span hangs off the caller's span.

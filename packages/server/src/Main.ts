@@ -26,6 +26,7 @@ import { UserAuthenticationLayer } from "./gateway/UserAuthentication.ts"
 import { UserHandlersLayer } from "./gateway/UserHandlers.ts"
 import { UserOperations } from "./gateway/UserOperations.ts"
 import { UserMailboxLayer } from "./mailbox/UserMailbox.ts"
+import { Publisher } from "./publish/Publisher.ts"
 import { DatabaseLayer } from "./storage/Database.ts"
 import { Channels } from "./channels/Channels.ts"
 import { ChannelsLive } from "./channels/ChannelsLive.ts"
@@ -156,6 +157,7 @@ export const ServerLayer = (
       RpcSerialization.layerJson
     )),
     Layer.provide(UserOperations.layer),
+    Layer.provide(Publisher.layer),
     Layer.provideMerge(Layer.mergeAll(DeliveryWorker.layer, DigestScheduler.layer)),
     Layer.provideMerge(RolloutGuard.layer),
     Layer.provideMerge(RolloutFlag.layer),

@@ -30,7 +30,7 @@ export interface HeraldConfigShape {
   readonly deliveryLease: Duration.Duration
   /** The server's address as users reach it, for links in emails; default `http://HOST:PORT`. */
   readonly publicUrl: string
-  /** How long `Notify` waits for the user's mailbox before failing with a retryable error. */
+  /** How long `Notify` waits for its rows to be stored before failing with a retryable error. */
   readonly publishTimeout: Duration.Duration
   /** A module whose default export is the OpenFeature provider of the rollout flag; `None`: Herald's own. */
   readonly flagProvider: Option.Option<string>

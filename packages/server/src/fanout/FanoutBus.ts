@@ -1,5 +1,5 @@
 /**
- * Carries encoded notification frames from the mailbox that stored them to
+ * Carries encoded notification frames from the node that stored them to
  * every socket of the user. Subscriptions are per user, so traffic scales
  * with connected users. This is the in-process bus of the embedded default;
  * a Redis-backed one with the same interface serves a cluster.

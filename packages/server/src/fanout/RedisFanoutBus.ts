@@ -1,6 +1,6 @@
 /**
  * The Redis-backed `FanoutBus` for a cluster: every node publishes the frames
- * its mailboxes store and receives, over Redis pub/sub, the frames for the
+ * it stores and receives, over Redis pub/sub, the frames for the
  * users that have a socket on it.
  *
  * - One channel per user, `herald:u:<userId>`. A node subscribes to a user's

@@ -1,7 +1,7 @@
 /**
  * Handlers of the app-facing RPC group (`/rpc`, API key). Each call names
  * its user; the work is `UserOperations`', which `/rpc/me` shares. `Notify`
- * groups a batch per user, one mailbox publish each.
+ * groups a batch per user, one publish each.
  */
 import { AppRpcs, type NotifyItem, type NotifyResult, type UserId } from "@herald/domain"
 import { Effect } from "effect"
@@ -16,7 +16,7 @@ export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
 
   const notify = Effect.fn("Herald.notify")(function*(items: ReadonlyArray<NotifyItem>) {
     yield* Effect.annotateCurrentSpan({ "herald.items": items.length })
-    // Items are grouped per user (one mailbox publish each; the writer stores many users' publishes
+    // Items are grouped per user (one publish each; the writer stores many users' publishes
     // in one statement, so more of them at once make larger batches), then answered in the caller's order.
     const groups = new Map<UserId, Array<number>>()
     items.forEach((item, index) => {

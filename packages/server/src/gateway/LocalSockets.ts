@@ -5,7 +5,7 @@
  * subscribes to the bus once per socket when it authenticates and closes
  * that subscription when the socket goes, so the live subscriptions of a
  * user are their open sockets. `counting(bus)` wraps the bus the gateway is
- * given and counts them; nothing else subscribes to the bus (mailboxes only
+ * given and counts them; nothing else subscribes to the bus (publishers only
  * publish). Should the gateway ever subscribe for anything else, it should
  * instead answer `connectionsOf(userId)` itself and this layer read that.
  */

@@ -5,10 +5,9 @@
  * handlers (`/rpc/me`, the user of the client token) both call these, so the
  * two APIs cannot drift apart.
  *
- * Publishing and preferences go through the user's mailbox entity: it stores
- * a user's notifications in cursor order and caches the preferences it routes
- * by, so a change applies from the next notification on. Inbox and device
- * reads go straight to the repositories.
+ * Publishing is `Publisher`'s, on the node the app called. Preferences go
+ * through the user's mailbox entity, the one writer of a user's preferences,
+ * which caches them. Inbox and device reads go straight to the repositories.
  */
 import {
   type Cursor,
@@ -23,11 +22,10 @@ import {
   StorageUnavailable,
   type UserId
 } from "@herald/domain"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
-import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
-import { newNotificationId } from "./NotificationIds.ts"
+import { Publisher } from "../publish/Publisher.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 
@@ -68,7 +66,7 @@ export class UserOperations extends Context.Service<UserOperations, {
     const repo = yield* NotificationRepo
     const deviceRepo = yield* DeviceRepo
     const mailbox = yield* UserMailbox.client
-    const config = yield* HeraldConfig
+    const publisher = yield* Publisher
 
     const clusterErrors = <A>(userId: UserId, effect: Effect.Effect<A, StorageUnavailable | ClusterError>) =>
       effect.pipe(
@@ -80,31 +78,6 @@ export class UserOperations extends Context.Service<UserOperations, {
         })
       )
 
-    // Ids are given here, once: if the node holding the user's mailbox dies mid-publish, the
-    // cluster resends the same message to the next owner, which recognises the ids.
-    // The timeout bounds what the caller waits while the database is away or the user's shard
-    // has no live owner yet; the cluster would otherwise retry until it has one.
-    const publish = Effect.fn("UserOperations.publish")(function*(userId: UserId, items: ReadonlyArray<NotifyItem>) {
-      return yield* clusterErrors(
-        userId,
-        mailbox(userId).Publish({
-          items: items.map((item) => ({ id: newNotificationId(), item }))
-        })
-      ).pipe(
-        Effect.timeoutOrElse({
-          duration: config.publishTimeout,
-          orElse: () =>
-            Effect.fail(
-              new StorageUnavailable({
-                message: `no answer from ${userId}'s mailbox within ${Duration.format(config.publishTimeout)} ` +
-                  "(database unreachable or the user's node failing over); retry with the same idempotency key",
-                retryable: true
-              })
-            )
-        })
-      )
-    })
-
     const inbox = Effect.fn("UserOperations.inbox")(function*(userId: UserId, query: InboxQuery) {
       const limit = query.limit ?? DefaultInboxPage
       const items = yield* repo.inbox({ userId, unreadOnly: query.unreadOnly ?? false, before: query.before, limit })
@@ -113,7 +86,7 @@ export class UserOperations extends Context.Service<UserOperations, {
     })
 
     return UserOperations.of({
-      publish,
+      publish: publisher.publish,
       inbox,
       unreadCount: Effect.fn("UserOperations.unreadCount")(function*(userId: UserId) {
         return { count: yield* repo.unreadCount(userId) }

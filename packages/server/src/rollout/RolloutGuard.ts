@@ -47,7 +47,7 @@ const MaxChecksPerSecond = 2_000
 const CheckAfterMillis = 1_000
 
 export class RolloutGuard extends Context.Service<RolloutGuard, {
-  /** Where the gateway, the worker and the mailboxes record what the guard watches. */
+  /** Where the gateway, the worker and the publishers record what the guard watches. */
   readonly window: StatsRecorder
   /** Ids just accepted by a publish; each is checked in the store a second later. */
   accepted(ids: ReadonlyArray<NotificationId>): void

@@ -1,5 +1,5 @@
 /**
- * Where the gateway, the delivery worker and the mailboxes record what the
+ * Where the gateway, the delivery worker and the publishers record what the
  * delivery stats and the rollout guard count. Every method is synchronous
  * and cheap: they are called on the hot path of every frame and send.
  */

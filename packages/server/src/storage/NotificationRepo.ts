@@ -26,8 +26,6 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
   latestCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
   /** Which of `ids` are not stored. */
   missingIds(ids: ReadonlyArray<NotificationId>): Effect.Effect<ReadonlyArray<NotificationId>, StorageUnavailable>
-  /** The cursor of the user's newest in-app notification, 0 when there is none. */
-  latestInAppCursor(userId: UserId): Effect.Effect<Cursor, StorageUnavailable>
   /** Newest first. */
   inbox(query: InboxQuery): Effect.Effect<ReadonlyArray<Notification>, StorageUnavailable>
   unreadCount(userId: UserId): Effect.Effect<number, StorageUnavailable>
@@ -66,14 +64,6 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
         Effect.withSpan(span, { attributes: { "herald.users": userIds.length } })
       )
 
-    const latestInAppCursor = batchedByUser(
-      (userIds) =>
-        cursorsOf("NotificationRepo.latestInAppCursors", userIds, sql`
-          SELECT user_id AS "userId", max(cursor)::float8 AS last FROM notifications
-          WHERE user_id IN ${sql.in(userIds)} AND in_app GROUP BY user_id`),
-      () => Cursor.make(0)
-    )
-
     const pageAfter = Effect.fn("NotificationRepo.pageAfter")(function*(userId: UserId, after: Cursor, limit: number) {
       return yield* selectNotifications(sql`
         SELECT ${columns} FROM notifications
@@ -103,7 +93,6 @@ export class NotificationRepo extends Context.Service<NotificationRepo, {
     return NotificationRepo.of({
       pageAfter,
       latestCursor,
-      latestInAppCursor,
       missingIds,
       inbox,
       unreadCount: Effect.fn("NotificationRepo.unreadCount")((userId: UserId) =>

@@ -1,13 +1,13 @@
 /**
  * Publishes written to PostgreSQL in batches across users (group commit).
  *
- * Every mailbox's publish joins one queue; a few writers each take whatever
- * has queued while their previous statement ran and store it with one lookup
- * and one insert (`PublishStatements`). An idle server so writes a publish at
- * once, and a busy one costs the database a statement per batch rather than
- * one or two per notification. Each mailbox still waits for its own publish,
- * so a user's notifications keep their order, and a user appears at most
- * once per statement.
+ * Every publish joins one queue; a few writers each take whatever has queued
+ * while their previous statement ran and store it with one lookup and one
+ * insert (`PublishStatements`). An idle server so writes a publish at once,
+ * and a busy one costs the database a statement per batch rather than one or
+ * two per notification. Each caller still waits for its own publish, a user's
+ * earlier publish is never written after a later one taken with it, and a
+ * user appears at most once per statement.
  *
  * A statement is all or nothing. When one fails on a unique constraint (an
  * id stored by an earlier attempt whose reply was lost, or a key stored in
@@ -142,7 +142,7 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
       )
     ).pipe(Effect.forever)
     for (let i = 0; i < Writers; i++) yield* Effect.forkScoped(writer)
-    // Publishes still queued when the server stops are answered, so no mailbox waits forever.
+    // Publishes still queued when the server stops are answered, so no caller waits forever.
     yield* Effect.addFinalizer(() =>
       Queue.clear(queue).pipe(
         Effect.map((left) =>

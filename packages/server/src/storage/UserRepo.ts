@@ -1,7 +1,7 @@
 /**
  * The user row: preference overrides, the email address and the
  * existing-before-rollout flag. Written only by the user's mailbox entity,
- * which also caches what it read.
+ * which caches what it read; publishes read it here, batched.
  */
 import {
   applyPatch,
@@ -102,8 +102,7 @@ export class UserRepo extends Context.Service<UserRepo, {
       })).pipe(Effect.mapError(unavailable))
     })
 
-    // Mailboxes waking in the same tick (a burst of publishes to users not seen for a while)
-    // share one read; a user with no row gets the defaults.
+    // Publishes in the same tick (every user of a `Notify` batch) share one read; a user with no row gets the defaults.
     const preferences = batchedByUser((userIds) => preferencesOf(userIds), withoutRow)
 
     return UserRepo.of({ preferences, preferencesOf, updatePreferences })
