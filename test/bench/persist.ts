@@ -19,12 +19,14 @@
  */
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { rmSync } from "node:fs"
-import { resolve } from "node:path"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { testDatabase } from "../support/TestDatabase.ts"
 import { adminKey, apiKey, runId, tokenSecret } from "./support/benchKeys.ts"
 import { type BatchCall, batchPublisher, type Phase, type Settled } from "./support/batchPublisher.ts"
+import { topSelfTime } from "./support/cpuProfile.ts"
 import { checkDedup, checkRows, type DedupCheck } from "./support/persistCheck.ts"
 import { config } from "./support/persistOptions.ts"
 import { type ServerProcess, startServer, tail } from "./support/serverProcess.ts"
@@ -86,6 +88,7 @@ const main = async (): Promise<number> => {
   const startedAt = new Date().toISOString()
   const machineAtStart = machine()
   const scope = Effect.runSync(Scope.make())
+  const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "herald-persist-profile-")) : null
   let server: ServerProcess | undefined
   running.stop = async () => {
     await server?.stop()
@@ -93,7 +96,15 @@ const main = async (): Promise<number> => {
   }
   try {
     const database = await Effect.runPromise(testDatabase.pipe(Scope.provide(scope)))
-    server = await startServer({ root, databaseUrl: database.url, apiKey, adminKey, tokenSecret, label: "persist" })
+    server = await startServer({
+      root,
+      databaseUrl: database.url,
+      apiKey,
+      adminKey,
+      tokenSecret,
+      label: "persist",
+      ...(profileDir === null ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] })
+    })
     say(`database ${database.name}; server pid ${server.pid} on ${server.url} (logs in ${server.logDir})`)
     const client = await Effect.runPromise(
       Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)), Scope.provide(scope))
@@ -197,6 +208,8 @@ const main = async (): Promise<number> => {
       rowCheck,
       dedupCheck: dedup === null ? null : { ...dedup, latencyMs: summarize(dedup.latencyMs) },
       server: { exit: stopped, logErrors: logs.errors, logWarnings: logs.warnings, logOtherLines: logs.otherLines, logDir: logsClean ? null : server.logDir },
+      // The profile is written when the server exits, so it covers its whole life (start, warm-up, checks).
+      profile: profileDir === null ? null : topSelfTime(profileDir, root),
       verdict: { rowsOk: rowCheck.ok, dedupOk: dedup?.ok ?? null, exitCode }
     }
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
@@ -217,6 +230,11 @@ const main = async (): Promise<number> => {
         ? "  dedup check: skipped (--keys off)"
         : `  re-sent ${dedup.sent}: deduplicated ${dedup.deduplicated}, not ${dedup.notDeduplicated}, id changed ${dedup.idChanged}, ` +
           `failed calls ${dedup.failedCalls}; rows ${dedup.rowsBefore} → ${dedup.rowsAfter}: ${dedup.ok ? "ok" : "FAILED"}`,
+      ...(report.profile === null
+        ? []
+        : [`  server top self time (${report.profile.file}):`, ...report.profile.functions.map((f) =>
+          `  ${f.selfMs.toFixed(0).padStart(8)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}`
+        )]),
       `  exit ${exitCode}`
     ].join("\n"))
     if (logsClean) rmSync(server.logDir, { recursive: true, force: true })

@@ -49,7 +49,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
       const due = nextFire(prefs.digest.schedule, Zone, Start)
       // 02:15 falls in the gap: the digest is due at its end, 02:30 LHDT = 15:30Z.
       assert.strictEqual(new Date(due).toISOString(), "2026-10-03T15:30:00.000Z")
-      yield* notifications.publish({
+      yield* notifications.publish([{
         userId: user,
         items: [{
           id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
@@ -58,7 +58,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
         route: () => ({ inApp: true, push: false, email: "digest" }),
         digestDueAt: () => new Date(due),
         traceParent: null
-      })
+      }])
       const built = () => query<{ scheduled_at: Date }>(database.url, "SELECT scheduled_at FROM digests")
 
       // The loop's sleeps are virtual, its SQL is real I/O: after each step, give that I/O real

@@ -9,6 +9,7 @@ import { PgClient } from "@effect/sql-pg"
 import { NotificationId, NotifyItem, UserId } from "@herald/domain"
 import { NotificationWriter } from "@herald/server"
 import { MigrationsLayer } from "@herald/server/storage/Database"
+import type { PublishRequest } from "@herald/server/storage/NotificationWriter"
 import type { PublishItem, Route } from "@herald/server/storage/PublishPlan"
 import { Metrics } from "@herald/server"
 import { Effect, Layer, Metric, Redacted } from "effect"
@@ -32,21 +33,26 @@ const withWriter = <A, E>(body: (url: string) => Effect.Effect<A, E, Notificatio
     return yield* body(database.url).pipe(Effect.provide(layer))
   }).pipe(Effect.scoped)
 
+/** One request of its own: the writer still batches it with whatever else is queued. */
+const publishOne = (request: PublishRequest) =>
+  Effect.flatMap(NotificationWriter, (writer) => writer.publish([request])).pipe(
+    Effect.flatMap(([published]) => published === undefined ? Effect.die("no answer") : published)
+  )
+
 const publishAll = (requests: ReadonlyArray<{ readonly userId: string; readonly items: ReadonlyArray<PublishItem>; readonly route?: Route["email"] | "push" }>) =>
-  Effect.flatMap(NotificationWriter, (writer) =>
-    Effect.forEach(requests, ({ items, route, userId }) =>
-      writer.publish({
-        userId: UserId.make(userId),
-        items,
-        route: (): Route =>
-          route === "push"
-            ? { inApp: true, push: true, email: "off" }
-            : route === undefined
-            ? inAppOnly()
-            : { inApp: true, push: false, email: route },
-        digestDueAt: () => new Date("2030-01-01T08:00:00Z"),
-        traceParent: null
-      }), { concurrency: "unbounded" }))
+  Effect.forEach(requests, ({ items, route, userId }) =>
+    publishOne({
+      userId: UserId.make(userId),
+      items,
+      route: (): Route =>
+        route === "push"
+          ? { inApp: true, push: true, email: "off" }
+          : route === undefined
+          ? inAppOnly()
+          : { inApp: true, push: false, email: route },
+      digestDueAt: () => new Date("2030-01-01T08:00:00Z"),
+      traceParent: null
+    }), { concurrency: "unbounded" })
 
 describe("NotificationWriter", () => {
   it.effect("300 users publishing at once share statements and each gets cursor 1", () =>
@@ -156,10 +162,9 @@ describe("NotificationWriter", () => {
   it.effect("each publish answers the user's in-app cursor before it, whatever went to sockets since", () =>
     withWriter(() =>
       Effect.gen(function*() {
-        const writer = yield* NotificationWriter
         // Mentions go to sockets, status updates do not: only the first move the in-app cursor.
         const publish = (kinds: ReadonlyArray<"mention" | "status_update">) =>
-          writer.publish({
+          publishOne({
             userId: UserId.make("p"),
             items: kinds.map((kind) => ({
               id: NotificationId.make(SecureRandom.uuidV7Unsafe()),

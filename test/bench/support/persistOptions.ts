@@ -19,6 +19,7 @@ export const usage = `usage: node test/bench/persist.ts [options]   (or: pnpm be
   --keys on|off       an idempotency key per item (default on); with on, 1,000 acknowledged
                       items are sent again afterwards and must come back deduplicated
   --quick             1,000 users for 3 s (smoke check)
+  --profile           run the server under node --cpu-prof; report its top self-time functions
   --json-only         no summary on stderr
 One Herald server on a fresh database of the machine's PostgreSQL; prints one JSON document on stdout.
 Exits 1 when the database does not hold exactly the acknowledged items (or a re-send was not
@@ -34,6 +35,7 @@ const { bad, values: args } = benchFlags(usage, {
   "warmup-seconds": { type: "string" },
   keys: { type: "string" },
   quick: { type: "boolean", default: false },
+  profile: { type: "boolean", default: false },
   "json-only": { type: "boolean", default: false }
 })
 
@@ -69,6 +71,7 @@ export const config = {
   keys: keys(args.keys),
   // How many acknowledged items are sent again to check deduplication.
   dedupSample: 1000,
+  profile: args.profile,
   jsonOnly: args["json-only"]
 }
 export type PersistConfig = typeof config

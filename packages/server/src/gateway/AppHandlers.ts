@@ -1,37 +1,42 @@
 /**
  * Handlers of the app-facing RPC group (`/rpc`, API key). Each call names
- * its user; the work is `UserOperations`', which `/rpc/me` shares. `Notify`
- * groups a batch per user, one publish each.
+ * its user; the work is `UserOperations`', which `/rpc/me` shares, and for
+ * `Notify` `Publisher`'s, which takes the whole batch grouped per user.
  */
 import { AppRpcs, type NotifyItem, type NotifyResult, type UserId } from "@herald/domain"
 import { Effect } from "effect"
 import { ClientTokens } from "./ClientTokens.ts"
 import { UserOperations } from "./UserOperations.ts"
+import { Publisher } from "../publish/Publisher.ts"
 
 const DefaultTokenTtlSeconds = 3600
 
 export const AppHandlersLayer = AppRpcs.AppRpcs.toLayer(Effect.gen(function*() {
   const tokens = yield* ClientTokens
   const users = yield* UserOperations
+  const publisher = yield* Publisher
 
   const notify = Effect.fn("Herald.notify")(function*(items: ReadonlyArray<NotifyItem>) {
     yield* Effect.annotateCurrentSpan({ "herald.items": items.length })
-    // Items are grouped per user (one publish each; the writer stores many users' publishes
-    // in one statement, so more of them at once make larger batches), then answered in the caller's order.
+    // Items are grouped per user (the writer stores each user's items atomically, and many users'
+    // in one statement), then answered in the caller's order.
     const groups = new Map<UserId, Array<number>>()
     items.forEach((item, index) => {
       const group = groups.get(item.userId)
       if (group === undefined) groups.set(item.userId, [index])
       else group.push(index)
     })
+    const grouped = [...groups]
+    const answers = yield* publisher.publish(
+      grouped.map(([userId, indices]) => ({ userId, items: indices.flatMap((index) => items[index] ?? []) }))
+    )
     const results: Array<NotifyResult> = []
-    yield* Effect.forEach(groups, ([userId, indices]) =>
-      users.publish(userId, indices.flatMap((index) => items[index] ?? [])).pipe(
-        Effect.map((answers) => answers.forEach((answer, i) => {
-          const index = indices[i]
-          if (index !== undefined) results[index] = answer
-        }))
-      ), { concurrency: 128, discard: true })
+    grouped.forEach(([, indices], group) =>
+      answers[group]?.forEach((answer, i) => {
+        const index = indices[i]
+        if (index !== undefined) results[index] = answer
+      })
+    )
     return { results }
   })
 

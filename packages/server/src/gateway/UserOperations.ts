@@ -1,12 +1,12 @@
 /**
- * Everything Herald does for one user on request: publish to them, read and
- * mark their inbox, read and change their preferences, manage their devices.
+ * Everything Herald does for one user on request but publishing (that is
+ * `Publisher`'s, for a whole `Notify` batch): read and mark their inbox, read
+ * and change their preferences, manage their devices.
  * The app handlers (`/rpc`, the user named in the payload) and the user
  * handlers (`/rpc/me`, the user of the client token) both call these, so the
  * two APIs cannot drift apart.
  *
- * Publishing is `Publisher`'s, on the node the app called. Preferences go
- * through the user's mailbox entity, the one writer of a user's preferences,
+ * Preferences go through the user's mailbox entity, the one writer of a user's preferences,
  * which caches them. Inbox and device reads go straight to the repositories.
  */
 import {
@@ -14,8 +14,6 @@ import {
   type Device,
   type Notification,
   NotificationId,
-  type NotifyItem,
-  type NotifyResult,
   type Platform,
   type Preferences,
   type PreferencesPatch,
@@ -25,7 +23,6 @@ import {
 import { Context, Effect, Layer } from "effect"
 import type { AlreadyProcessingMessage, EntityNotAssignedToRunner, MailboxFull, PersistenceError } from "effect/cluster/ClusterError"
 import { UserMailbox } from "../mailbox/UserMailbox.ts"
-import { Publisher } from "../publish/Publisher.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
 
@@ -47,8 +44,6 @@ export interface InboxPage {
 }
 
 export class UserOperations extends Context.Service<UserOperations, {
-  /** Stores the items for the user (one transaction) and answers once they are durable, in the items' order. */
-  publish(userId: UserId, items: ReadonlyArray<NotifyItem>): Effect.Effect<ReadonlyArray<NotifyResult>, StorageUnavailable>
   /** A page of the inbox, newest first (50 unless `limit` says otherwise). */
   inbox(userId: UserId, query: InboxQuery): Effect.Effect<InboxPage, StorageUnavailable>
   unreadCount(userId: UserId): Effect.Effect<{ readonly count: number }, StorageUnavailable>
@@ -66,7 +61,6 @@ export class UserOperations extends Context.Service<UserOperations, {
     const repo = yield* NotificationRepo
     const deviceRepo = yield* DeviceRepo
     const mailbox = yield* UserMailbox.client
-    const publisher = yield* Publisher
 
     const clusterErrors = <A>(userId: UserId, effect: Effect.Effect<A, StorageUnavailable | ClusterError>) =>
       effect.pipe(
@@ -86,7 +80,6 @@ export class UserOperations extends Context.Service<UserOperations, {
     })
 
     return UserOperations.of({
-      publish: publisher.publish,
       inbox,
       unreadCount: Effect.fn("UserOperations.unreadCount")(function*(userId: UserId) {
         return { count: yield* repo.unreadCount(userId) }

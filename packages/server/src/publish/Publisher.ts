@@ -18,12 +18,13 @@ import {
   type Cursor,
   type NotificationKind,
   type Notification,
+  type NotificationId,
   type NotifyItem,
   type NotifyResult,
   StorageUnavailable,
   type UserId
 } from "@herald/domain"
-import { Context, DateTime, Duration, Effect, Fiber, Layer, Metric, Option } from "effect"
+import { type Cause, Context, DateTime, Duration, Effect, Exit, Fiber, Layer, Metric, Option } from "effect"
 import { Channels } from "../channels/Channels.ts"
 import { DeliveryWorker } from "../channels/DeliveryWorker.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
@@ -40,13 +41,22 @@ import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.
 import { currentTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
 
+/** One user's items of a `Notify` call. */
+export interface UserPublish {
+  readonly userId: UserId
+  readonly items: ReadonlyArray<NotifyItem>
+}
+
 export class Publisher extends Context.Service<Publisher, {
-  /** Stores the items for the user (one statement) and answers once they are durable, in the items' order. */
-  publish(userId: UserId, items: ReadonlyArray<NotifyItem>): Effect.Effect<ReadonlyArray<NotifyResult>, StorageUnavailable>
+  /**
+   * Stores every user's items (each user once, atomically) and answers once they are durable,
+   * one array of results per user in the order given.
+   */
+  publish(users: ReadonlyArray<UserPublish>): Effect.Effect<ReadonlyArray<ReadonlyArray<NotifyResult>>, StorageUnavailable>
 }>()("@herald/server/publish/Publisher") {
   static readonly layer = Layer.effect(Publisher, Effect.gen(function*() {
     const writer = yield* NotificationWriter
-    const users = yield* UserRepo
+    const userRepo = yield* UserRepo
     const bus = yield* FanoutBus
     const worker = yield* DeliveryWorker
     const channels = yield* Channels
@@ -57,61 +67,95 @@ export class Publisher extends Context.Service<Publisher, {
     const pushOn = Option.isSome(channels.push)
     const emailOn = Option.isSome(channels.email)
 
-    const storeAndFanOut = Effect.fn("Publisher.publish")(function*(userId: UserId, items: ReadonlyArray<NotifyItem>) {
-      const userHash = hashUserId(userId)
-      yield* Effect.annotateCurrentSpan({ "herald.user": userHash, "herald.items": items.length })
-      const prefs = yield* users.preferences(userId)
+    // A whole call is one unit of work: one preferences read, one queueing of every user's
+    // publish with the writer, one fan-out. Per-user work is plain code, not a fiber each.
+    const storeAndFanOut = Effect.fn("Publisher.publish")(function*(users: ReadonlyArray<UserPublish>) {
+      const [only] = users
+      yield* Effect.annotateCurrentSpan({
+        "herald.users": users.length,
+        "herald.items": users.reduce((sum, { items }) => sum + items.length, 0),
+        ...(users.length === 1 && only !== undefined ? { "herald.user": hashUserId(only.userId) } : {})
+      })
+      const prefsByUser = yield* userRepo.preferencesOf(users.map(({ userId }) => userId))
       // Outside the rollout (or under the kill switch) a user gets what they had before
       // real-time notifications: an immediate email, nothing pushed or sent to sockets.
-      const realtime = yield* flag.isEnabled(userId).pipe(
-        Effect.tap((on) => Effect.annotateCurrentSpan({ "herald.realtime": on })),
-        Effect.withSpan("Publisher.route", { attributes: { "herald.user": userHash } })
-      )
-      const route = (kind: NotificationKind): Route => {
-        if (!realtime) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
-        const wanted = prefs.kinds[kind]
-        return { inApp: wanted.inApp, push: wanted.push && pushOn, email: emailOn ? wanted.email : "off" }
-      }
+      // preferencesOf answers every user asked (the defaults for a user with no row).
+      const decided = yield* Effect.forEach(users, (user) =>
+        Effect.all({
+          user: Effect.succeed(user),
+          prefs: Effect.orDie(Effect.fromNullishOr(prefsByUser.get(user.userId))),
+          realtime: flag.isEnabled(user.userId)
+        })).pipe(Effect.withSpan("Publisher.route", { attributes: { "herald.users": users.length } }))
       const trace = yield* currentTraceparent
-      const now = yield* DateTime.now
-      const digestDueAt = () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, DateTime.toEpochMillis(now)))
-      const published = yield* writer.publish({
-        userId,
-        items: items.map((item) => ({ id: newNotificationId(), item })),
-        route,
-        digestDueAt,
-        traceParent: trace
-      })
-      const acceptedAt = Date.now()
-      const toSockets = (notification: Notification) => realtime && prefs.kinds[notification.kind].inApp
-      const frames: Array<FanoutMessage> = []
-      // Rows an earlier publish stored under the same key may never have been fanned out (its
-      // node died first): each goes out again naming itself as the previous one, so sockets
-      // that lack it catch up from the store and the others skip it.
-      for (const notification of [...published.resent, ...published.duplicates]) {
-        if (toSockets(notification)) frames.push(fanoutMessage(notification, notification.cursor, acceptedAt, trace))
-      }
-      let previous = published.previousInApp
-      for (const notification of published.stored) {
-        if (toSockets(notification)) {
-          frames.push(fanoutMessage(notification, previous, acceptedAt, trace))
-          previous = notification.cursor
+      const now = DateTime.toEpochMillis(yield* DateTime.now)
+      const routed = decided.map(({ prefs, realtime, user }) => {
+        const route = (kind: NotificationKind): Route => {
+          if (!realtime) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
+          const wanted = prefs.kinds[kind]
+          return { inApp: wanted.inApp, push: wanted.push && pushOn, email: emailOn ? wanted.email : "off" }
         }
-      }
+        return {
+          userId: user.userId,
+          items: user.items.map((item) => ({ id: newNotificationId(), item })),
+          route,
+          digestDueAt: () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, now)),
+          traceParent: trace
+        }
+      })
+      const published = yield* writer.publish(routed)
+      const acceptedAt = Date.now()
+      const frames: Array<FanoutMessage> = []
+      const accepted: Array<NotificationId> = []
+      let deliveries = 0
+      let stored = 0
+      let suppressed = 0
+      // Users whose rows were stored are fanned out even when another user's statement failed.
+      const failures: Array<Cause.Cause<StorageUnavailable>> = []
+      const answers: Array<ReadonlyArray<NotifyResult>> = []
+      published.forEach((exit, index) => {
+        const route = routed[index]?.route
+        if (route === undefined) return
+        if (Exit.isFailure(exit)) {
+          failures.push(exit.cause)
+          return
+        }
+        const outcome = exit.value
+        answers.push(outcome.results)
+        const toSockets = (notification: Notification) => route(notification.kind).inApp
+        // Rows an earlier publish stored under the same key may never have been fanned out (its
+        // node died first): each goes out again naming itself as the previous one, so sockets
+        // that lack it catch up from the store and the others skip it.
+        for (const notification of [...outcome.resent, ...outcome.duplicates]) {
+          if (toSockets(notification)) frames.push(fanoutMessage(notification, notification.cursor, acceptedAt, trace))
+        }
+        let previous = outcome.previousInApp
+        for (const notification of outcome.stored) {
+          accepted.push(notification.id)
+          if (toSockets(notification)) {
+            frames.push(fanoutMessage(notification, previous, acceptedAt, trace))
+            previous = notification.cursor
+          }
+        }
+        deliveries += outcome.deliveries
+        stored += outcome.stored.length
+        suppressed += outcome.results.length - outcome.stored.length - outcome.resent.length
+      })
       yield* bus.publish(frames)
-      guard.accepted(published.stored.map((notification) => notification.id))
-      if (published.deliveries > 0) yield* worker.wake
-      yield* Metric.update(notificationsStored, published.stored.length)
-      const suppressed = published.results.length - published.stored.length - published.resent.length
+      guard.accepted(accepted)
+      if (deliveries > 0) yield* worker.wake
+      yield* Metric.update(notificationsStored, stored)
       if (suppressed > 0) yield* Metric.update(duplicatesSuppressed, suppressed)
-      return published.results
+      // The call fails as a whole: a retry with the same keys gets the stored ones back deduplicated.
+      const [failure] = failures
+      if (failure !== undefined) return yield* Effect.failCause(failure)
+      return answers
     })
 
     // The store and the fan-out run in a fiber of their own, uninterrupted: a caller that
     // times out or goes away must not leave stored rows whose frames were never sent.
     // The timeout bounds what the caller waits while the database is away.
-    const publish = (userId: UserId, items: ReadonlyArray<NotifyItem>) =>
-      Effect.uninterruptible(storeAndFanOut(userId, items)).pipe(
+    const publish = (users: ReadonlyArray<UserPublish>) =>
+      Effect.uninterruptible(storeAndFanOut(users)).pipe(
         Effect.forkIn(scope),
         Effect.flatMap(Fiber.join),
         Effect.timeoutOrElse({
@@ -119,8 +163,8 @@ export class Publisher extends Context.Service<Publisher, {
           orElse: () =>
             Effect.fail(
               new StorageUnavailable({
-                message: `the publish to ${userId} was not stored within ${Duration.format(config.publishTimeout)} ` +
-                  "(database slow or unreachable); retry with the same idempotency key",
+                message: `the publish was not stored within ${Duration.format(config.publishTimeout)} ` +
+                  "(database slow or unreachable); retry with the same idempotency keys",
                 retryable: true
               })
             )

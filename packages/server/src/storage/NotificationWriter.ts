@@ -47,8 +47,13 @@ const MaxPublishesPerTake = 512
 const MaxRowsPerStatement = 2_000
 
 export class NotificationWriter extends Context.Service<NotificationWriter, {
-  /** Stores one user's items atomically; items whose idempotency key was seen come back deduplicated. */
-  publish(request: PublishRequest): Effect.Effect<Published, StorageUnavailable>
+  /**
+   * Stores each request's items (one user per request, each user once) and answers each
+   * request's outcome in the requests' order: a user's items are stored atomically, items whose
+   * idempotency key was seen come back deduplicated, and one request failing (its statement
+   * did) does not hide that others were stored.
+   */
+  publish(requests: ReadonlyArray<PublishRequest>): Effect.Effect<ReadonlyArray<Exit.Exit<Published, StorageUnavailable>>>
 }>()("@herald/server/storage/NotificationWriter") {
   static readonly layer = Layer.effect(NotificationWriter, Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -153,12 +158,12 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
     )
 
     return NotificationWriter.of({
-      publish: Effect.fn("NotificationWriter.publish")(function*(request: PublishRequest) {
-        yield* Effect.annotateCurrentSpan({ "herald.items": request.items.length })
-        const done = yield* Deferred.make<Published, StorageUnavailable>()
+      publish: Effect.fn("NotificationWriter.publish")(function*(requests: ReadonlyArray<PublishRequest>) {
+        yield* Effect.annotateCurrentSpan({ "herald.publishes": requests.length })
         const span = yield* Effect.option(Effect.currentSpan)
-        Queue.offerUnsafe(queue, { request, done, span })
-        return yield* Deferred.await(done)
+        const pending = requests.map((request): Pending => ({ request, done: Deferred.makeUnsafe(), span }))
+        Queue.offerAllUnsafe(queue, pending)
+        return yield* Effect.forEach(pending, ({ done }) => Effect.exit(Deferred.await(done)))
       })
     })
   }))
