@@ -28,7 +28,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
     const database = yield* testDatabase
     const channels = makeScriptedChannels()
     const sql = PgClient.layer({ url: Redacted.make(database.url) })
-    const repos = Layer.mergeAll(NotificationRepo.layer, NotificationWriter.layer, UserRepo.layer, DigestRepo.layer).pipe(
+    const repos = Layer.mergeAll(NotificationRepo.layer, NotificationWriter.layer.pipe(Layer.provideMerge(UserRepo.layer)), DigestRepo.layer).pipe(
       Layer.provideMerge(MigrationsLayer),
       Layer.provideMerge(sql)
     )
@@ -55,8 +55,7 @@ it.effect("with TestClock, a daily 02:15 Lord Howe digest is built when the cloc
           id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
           item: NotifyItem.make({ userId: user, kind: "mention", title: "before the gap" })
         }],
-        route: () => ({ inApp: true, push: false, email: "digest" }),
-        digestDueAt: () => new Date(due),
+        routing: () => ({ route: () => ({ inApp: true, push: false, email: "digest" }), digestDueAt: () => new Date(due) }),
         traceParent: null
       }])
       const built = () => query<{ scheduled_at: Date }>(database.url, "SELECT scheduled_at FROM digests")

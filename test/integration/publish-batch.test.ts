@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
 import { NotificationId, NotifyItem, UserId } from "@herald/domain"
 import { NotificationWriter } from "@herald/server"
+import { UserRepo } from "@herald/server/storage/UserRepo"
 import { MigrationsLayer } from "@herald/server/storage/Database"
 import type { PublishRequest } from "@herald/server/storage/NotificationWriter"
 import type { PublishItem, Route } from "@herald/server/storage/PublishPlan"
@@ -27,6 +28,7 @@ const withWriter = <A, E>(body: (url: string) => Effect.Effect<A, E, Notificatio
   Effect.gen(function*() {
     const database = yield* testDatabase
     const layer = NotificationWriter.layer.pipe(
+      Layer.provideMerge(UserRepo.layer),
       Layer.provideMerge(MigrationsLayer),
       Layer.provideMerge(PgClient.layer({ url: Redacted.make(database.url) }))
     )
@@ -44,13 +46,15 @@ const publishAll = (requests: ReadonlyArray<{ readonly userId: string; readonly 
     publishOne({
       userId: UserId.make(userId),
       items,
-      route: (): Route =>
-        route === "push"
-          ? { inApp: true, push: true, email: "off" }
-          : route === undefined
-          ? inAppOnly()
-          : { inApp: true, push: false, email: route },
-      digestDueAt: () => new Date("2030-01-01T08:00:00Z"),
+      routing: () => ({
+        route: (): Route =>
+          route === "push"
+            ? { inApp: true, push: true, email: "off" }
+            : route === undefined
+            ? inAppOnly()
+            : { inApp: true, push: false, email: route },
+        digestDueAt: () => new Date("2030-01-01T08:00:00Z")
+      }),
       traceParent: null
     }), { concurrency: "unbounded" })
 
@@ -170,8 +174,10 @@ describe("NotificationWriter", () => {
               id: NotificationId.make(SecureRandom.uuidV7Unsafe()),
               item: NotifyItem.make({ userId: UserId.make("p"), kind, title: kind })
             })),
-            route: (kind): Route => ({ inApp: kind === "mention", push: false, email: "off" }),
-            digestDueAt: () => new Date("2030-01-01T08:00:00Z"),
+            routing: () => ({
+              route: (kind): Route => ({ inApp: kind === "mention", push: false, email: "off" }),
+              digestDueAt: () => new Date("2030-01-01T08:00:00Z")
+            }),
             traceParent: null
           })
         const seen: Array<[number, ReadonlyArray<number>]> = []

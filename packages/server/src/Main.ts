@@ -63,9 +63,8 @@ const FanoutLayer = LocalSockets.counting(Layer.unwrap(
 
 const Core = Layer.mergeAll(
   NotificationRepo.layer,
-  NotificationWriter.layer,
+  NotificationWriter.layer.pipe(Layer.provideMerge(UserRepo.layer)),
   AckWriter.layer,
-  UserRepo.layer,
   DeviceRepo.layer,
   DeliveryRepo.layer,
   DigestRepo.layer,

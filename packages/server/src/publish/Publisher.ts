@@ -16,7 +16,6 @@
  */
 import {
   type Cursor,
-  type NotificationKind,
   type Notification,
   type NotificationId,
   type NotifyItem,
@@ -34,9 +33,7 @@ import { notificationFrameText } from "../fanout/NotificationFrames.ts"
 import { newNotificationId } from "../gateway/NotificationIds.ts"
 import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
-import { NotificationWriter } from "../storage/NotificationWriter.ts"
-import type { Route } from "../storage/PublishPlan.ts"
-import { UserRepo } from "../storage/UserRepo.ts"
+import { NotificationWriter, type PublishRequest } from "../storage/NotificationWriter.ts"
 import { duplicatesSuppressed, notificationsStored } from "../telemetry/Metrics.ts"
 import { currentTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
@@ -56,7 +53,6 @@ export class Publisher extends Context.Service<Publisher, {
 }>()("@herald/server/publish/Publisher") {
   static readonly layer = Layer.effect(Publisher, Effect.gen(function*() {
     const writer = yield* NotificationWriter
-    const userRepo = yield* UserRepo
     const bus = yield* FanoutBus
     const worker = yield* DeliveryWorker
     const channels = yield* Channels
@@ -67,8 +63,8 @@ export class Publisher extends Context.Service<Publisher, {
     const pushOn = Option.isSome(channels.push)
     const emailOn = Option.isSome(channels.email)
 
-    // A whole call is one unit of work: one preferences read, one queueing of every user's
-    // publish with the writer, one fan-out. Per-user work is plain code, not a fiber each.
+    // A whole call is one unit of work: one queueing of every user's publish with the writer,
+    // one fan-out. Per-user work is plain code, not a fiber each.
     const storeAndFanOut = Effect.fn("Publisher.publish")(function*(users: ReadonlyArray<UserPublish>) {
       const [only] = users
       yield* Effect.annotateCurrentSpan({
@@ -76,32 +72,27 @@ export class Publisher extends Context.Service<Publisher, {
         "herald.items": users.reduce((sum, { items }) => sum + items.length, 0),
         ...(users.length === 1 && only !== undefined ? { "herald.user": hashUserId(only.userId) } : {})
       })
-      const prefsByUser = yield* userRepo.preferencesOf(users.map(({ userId }) => userId))
       // Outside the rollout (or under the kill switch) a user gets what they had before
       // real-time notifications: an immediate email, nothing pushed or sent to sockets.
-      // preferencesOf answers every user asked (the defaults for a user with no row).
-      const decided = yield* Effect.forEach(users, (user) =>
-        Effect.all({
-          user: Effect.succeed(user),
-          prefs: Effect.orDie(Effect.fromNullishOr(prefsByUser.get(user.userId))),
-          realtime: flag.isEnabled(user.userId)
-        })).pipe(Effect.withSpan("Publisher.route", { attributes: { "herald.users": users.length } }))
+      const realtime = yield* Effect.forEach(users, ({ userId }) => flag.isEnabled(userId)).pipe(
+        Effect.withSpan("Publisher.route", { attributes: { "herald.users": users.length } })
+      )
       const trace = yield* currentTraceparent
       const now = DateTime.toEpochMillis(yield* DateTime.now)
-      const routed = decided.map(({ prefs, realtime, user }) => {
-        const route = (kind: NotificationKind): Route => {
-          if (!realtime) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
-          const wanted = prefs.kinds[kind]
-          return { inApp: wanted.inApp, push: wanted.push && pushOn, email: emailOn ? wanted.email : "off" }
-        }
-        return {
-          userId: user.userId,
-          items: user.items.map((item) => ({ id: newNotificationId(), item })),
-          route,
-          digestDueAt: () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, now)),
-          traceParent: trace
-        }
-      })
+      // The writer reads the preferences of its whole batch (many calls' users) in one statement.
+      const routed = users.map(({ items, userId }, index): PublishRequest => ({
+        userId,
+        items: items.map((item) => ({ id: newNotificationId(), item })),
+        routing: (prefs) => ({
+          route: (kind) => {
+            if (realtime[index] !== true) return { inApp: false, push: false, email: emailOn ? "immediate" : "off" }
+            const wanted = prefs.kinds[kind]
+            return { inApp: wanted.inApp, push: wanted.push && pushOn, email: emailOn ? wanted.email : "off" }
+          },
+          digestDueAt: () => new Date(nextFire(prefs.digest.schedule, prefs.digest.timeZone, now))
+        }),
+        traceParent: trace
+      }))
       const published = yield* writer.publish(routed)
       const acceptedAt = Date.now()
       const frames: Array<FanoutMessage> = []
@@ -112,16 +103,14 @@ export class Publisher extends Context.Service<Publisher, {
       // Users whose rows were stored are fanned out even when another user's statement failed.
       const failures: Array<Cause.Cause<StorageUnavailable>> = []
       const answers: Array<ReadonlyArray<NotifyResult>> = []
-      published.forEach((exit, index) => {
-        const route = routed[index]?.route
-        if (route === undefined) return
+      for (const exit of published) {
         if (Exit.isFailure(exit)) {
           failures.push(exit.cause)
-          return
+          continue
         }
         const outcome = exit.value
         answers.push(outcome.results)
-        const toSockets = (notification: Notification) => route(notification.kind).inApp
+        const toSockets = (notification: Notification) => outcome.route(notification.kind).inApp
         // Rows an earlier publish stored under the same key may never have been fanned out (its
         // node died first): each goes out again naming itself as the previous one, so sockets
         // that lack it catch up from the store and the others skip it.
@@ -139,7 +128,7 @@ export class Publisher extends Context.Service<Publisher, {
         deliveries += outcome.deliveries
         stored += outcome.stored.length
         suppressed += outcome.results.length - outcome.stored.length - outcome.resent.length
-      })
+      }
       yield* bus.publish(frames)
       guard.accepted(accepted)
       if (deliveries > 0) yield* worker.wake
