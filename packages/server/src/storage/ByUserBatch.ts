@@ -1,7 +1,7 @@
 /**
  * A read of one value per user, batched across every fiber that asks in the
  * same scheduler tick (effect's `RequestResolver`): a reconnect storm of
- * 10,000 sockets, or a `Notify` batch to a thousand users, costs the
+ * 10,000 sockets, or a burst of mailboxes waking at once, costs the
  * database a statement per thousand users rather than one per user.
  */
 import type { StorageUnavailable, UserId } from "@herald/domain"

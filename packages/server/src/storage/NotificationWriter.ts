@@ -87,27 +87,28 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
         userRepo.preferencesOf(batch.map(({ userId }) => userId)),
         lookup ? lookupEarlier(sql, keys, batch.flatMap(({ items }) => items.map(({ id }) => id))) : Effect.succeed([])
       ])
-      // preferencesOf answers every user asked (the defaults for a user with no row).
-      const routings = yield* Effect.forEach(batch, (request) =>
-        Effect.map(Effect.orDie(Effect.fromNullishOr(prefsByUser.get(request.userId))), request.routing))
       const earlierByUser = Arr.groupBy(earlier, (n) => n.userId)
-      const plans = Arr.map(batch, (request) => planPublish(request.userId, request.items, earlierByUser[request.userId] ?? [], now))
+      // preferencesOf answers every user asked (the defaults for a user with no row).
+      const planned = yield* Effect.forEach(batch, (request) =>
+        Effect.map(Effect.orDie(Effect.fromNullishOr(prefsByUser.get(request.userId))), (prefs) => ({
+          request,
+          routing: request.routing(prefs),
+          plan: planPublish(request.userId, request.items, earlierByUser[request.userId] ?? [], now)
+        })))
       const users: Array<UserRows> = []
-      plans.forEach((plan, index) => {
-        const request = batch[index]
-        const routing = routings[index]
-        if (request === undefined || routing === undefined || plan.fresh.length === 0) return
+      for (const { plan, request, routing } of planned) {
+        if (plan.fresh.length === 0) continue
         const rows = plan.fresh.map((notification) => ({ notification, route: routing.route(notification.kind) }))
         const toDigest = rows.some(({ route }) => route.email === "digest")
         users.push({ userId: plan.userId, rows, digestDueAt: toDigest ? routing.digestDueAt() : null, traceParent: request.traceParent })
-      })
+      }
       const inserted = users.length > 0 ? yield* insertRows(sql, users) : []
       if (users.length > 0) yield* Metric.update(publishBatchRows, users.reduce((sum, { rows }) => sum + rows.length, 0))
       const byUser = new Map(inserted.map((row) => [row.userId, row]))
-      return Arr.map(plans, (plan, index): Stored => {
+      return planned.map(({ plan, routing }): Stored => {
         const row = byUser.get(plan.userId)
         const published = settlePlan(plan, row?.first ?? 1, row?.deliveries ?? 0, row?.previousInApp ?? 0)
-        return { ...published, route: routings[index]?.route ?? offEverywhere }
+        return { ...published, route: routing.route }
       })
     })
 
@@ -194,9 +195,6 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
 // PostgreSQL's unique_violation: the whole statement was rolled back.
 const isUniqueViolation = (error: SqlError.SqlError | Schema.SchemaError | StorageUnavailable): boolean =>
   error._tag === "SqlError" && error.reason._tag === "UniqueViolation"
-
-// Never used: every request of a batch has its routing (the same index).
-const offEverywhere = (): Route => ({ inApp: false, push: false, email: "off" })
 
 const unavailable = (cause: SqlError.SqlError | Schema.SchemaError | StorageUnavailable): StorageUnavailable =>
   cause._tag === "StorageUnavailable" ? cause : new StorageUnavailable({

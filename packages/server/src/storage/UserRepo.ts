@@ -102,7 +102,8 @@ export class UserRepo extends Context.Service<UserRepo, {
       })).pipe(Effect.mapError(unavailable))
     })
 
-    // Publishes in the same tick (every user of a `Notify` batch) share one read; a user with no row gets the defaults.
+    // Mailboxes waking in the same tick share one read (publishes use preferencesOf, once per
+    // writer batch); a user with no row gets the defaults.
     const preferences = batchedByUser((userIds) => preferencesOf(userIds), withoutRow)
 
     return UserRepo.of({ preferences, preferencesOf, updatePreferences })
