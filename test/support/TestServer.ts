@@ -3,7 +3,7 @@
  * database, with fixed keys, and stops it when the scope closes.
  */
 import { DigestScheduler, HeraldConfig, HttpServer, ServerLayer } from "@herald/server"
-import { defaultGuardSettings, defaultWebDir, type GuardSettings } from "@herald/server/config/HeraldConfig"
+import { defaultGuardSettings, defaultLimitSettings, defaultWebDir, type GuardSettings, type LimitSettings } from "@herald/server/config/HeraldConfig"
 import { Context, Duration, Effect, Layer, Option, Redacted, References } from "effect"
 import { mkdtempSync } from "node:fs"
 import { createServer } from "node:net"
@@ -26,6 +26,9 @@ export interface TestServerOptions {
   readonly databaseUrl: string
   /** Redis for the fan-out; in-process when unset. */
   readonly redisUrl?: string
+  /** `HERALD_API_KEY` / `HERALD_ADMIN_KEY` as a list (rotation, `sha256:` entries); the fixed keys when unset. */
+  readonly apiKey?: string
+  readonly adminKey?: string
   readonly heartbeat?: Duration.Input
   readonly authTimeout?: Duration.Input
   readonly port?: number
@@ -34,6 +37,10 @@ export interface TestServerOptions {
   readonly deliveryPoll?: Duration.Input
   readonly deliveryLease?: Duration.Input
   readonly publishTimeout?: Duration.Input
+  /** Edge limits over the defaults (docs/security.md). */
+  readonly limits?: Partial<LimitSettings>
+  /** `HERALD_ALLOWED_ORIGINS`; any origin when unset. */
+  readonly allowedOrigins?: ReadonlyArray<string>
   /** The rollout guard's settings, over the defaults (window 5 minutes, 100 samples, 1 %, 2 s). */
   readonly guard?: Partial<GuardSettings>
   /** `HERALD_FLAG_PROVIDER`: a module whose default export is an OpenFeature provider. */
@@ -59,8 +66,8 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     dataDir: mkdtempSync(join(tmpdir(), "herald-data-")),
     databaseUrl: Option.some(Redacted.make(options.databaseUrl)),
     redisUrl: options.redisUrl === undefined ? Option.none() : Option.some(Redacted.make(options.redisUrl)),
-    apiKey: Option.some(Redacted.make(apiKey)),
-    adminKey: Option.some(Redacted.make(adminKey)),
+    apiKey: Option.some(Redacted.make(options.apiKey ?? apiKey)),
+    adminKey: Option.some(Redacted.make(options.adminKey ?? adminKey)),
     tokenSecret: Option.some(Redacted.make(tokenSecret)),
     heartbeat: Duration.fromInputUnsafe(options.heartbeat ?? "15 seconds"),
     authTimeout: Duration.fromInputUnsafe(options.authTimeout ?? "10 seconds"),
@@ -75,6 +82,9 @@ const configWith = (options: TestServerOptions, clusterPort: number) =>
     devLogin: options.devLogin ?? false,
     webDir: options.webDir ?? defaultWebDir,
     guard: { ...defaultGuardSettings, ...options.guard },
+    limits: { ...defaultLimitSettings, ...options.limits },
+    allowedOrigins: options.allowedOrigins ?? [],
+    trustProxy: false,
     cluster: { host: "127.0.0.1", port: clusterPort, failover: Duration.seconds(5) }
   })
 

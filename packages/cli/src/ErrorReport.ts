@@ -5,7 +5,7 @@
  * its message too.
  */
 import { SocketAuthError, SocketOptionsError } from "@herald/client/SocketErrors"
-import { InvalidRequest, ServerUnreachable, StorageUnavailable, Unauthorized } from "@herald/domain"
+import { InvalidRequest, RateLimited, ServerUnreachable, StorageUnavailable, Unauthorized } from "@herald/domain"
 import { Predicate, Runtime, Schema } from "effect"
 import { CliError } from "effect/cli"
 import { OutputClosed, UsageError } from "./CliErrors.ts"
@@ -36,6 +36,7 @@ const failure = (message: string): Report => ({ message: line(message), exitCode
 export const report = (error: unknown): Report => {
   if (error instanceof InvalidRequest) return usage(`invalid request: ${error.message}`)
   if (error instanceof Unauthorized) return failure(`unauthorized: ${error.message}`)
+  if (error instanceof RateLimited) return failure(`rate limited: ${error.message}`)
   if (error instanceof ServerUnreachable) return failure(`cannot reach ${error.url}: ${unreachableDetail(error.message)}`)
   if (error instanceof StorageUnavailable) {
     return failure(`storage unavailable: ${error.message}${error.retryable ? " (safe to retry)" : ""}`)

@@ -29,7 +29,7 @@ import {
   type RolloutStatus,
   type UserReport
 } from "@herald/domain"
-import { Context, Effect, Layer, type Redacted, Schema } from "effect"
+import { Context, type DateTime, Effect, Layer, type Redacted, Schema } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
 import type { HeraldClientError } from "./HeraldClient.ts"
@@ -143,6 +143,11 @@ export class HeraldAdminClient extends Context.Service<HeraldAdminClient, {
    * with their deliveries. For example `admin.inspectUser("alice", 50)`.
    */
   inspectUser(userId: string, limit?: number): Effect.Effect<UserReport, HeraldClientError>
+  /**
+   * Revokes every client token issued to the user so far: their sockets close (4401) on every node
+   * within a second and those tokens are refused from then on. Returns when it took effect.
+   */
+  revokeClientTokens(userId: string): Effect.Effect<{ readonly userId: string; readonly revokedAt: DateTime.Utc }, HeraldClientError>
 }>()("@herald/client/HeraldAdminClient") {
   static readonly layer = (options: HeraldAdminClientOptions): Layer.Layer<HeraldAdminClient> =>
     Layer.effect(HeraldAdminClient, make(options)).pipe(
@@ -244,6 +249,10 @@ const make = Effect.fnUntraced(function*(options: HeraldAdminClientOptions) {
     inspectUser: Effect.fn("HeraldAdminClient.inspectUser")(function*(userId: string, limit?: number) {
       const payload = yield* decode(AdminRpcs.InspectUser.payloadSchema, limit === undefined ? { userId } : { userId, limit })
       return yield* call(rpc.InspectUser(payload))
+    }),
+    revokeClientTokens: Effect.fn("HeraldAdminClient.revokeClientTokens")(function*(userId: string) {
+      const payload = yield* decode(AdminRpcs.RevokeClientTokens.payloadSchema, { userId })
+      return yield* call(rpc.RevokeClientTokens(payload))
     })
   })
 })

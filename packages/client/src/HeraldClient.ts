@@ -34,6 +34,7 @@ import {
   type NotifyResult,
   type Preferences,
   type PreferencesPatch,
+  type RateLimited,
   ServerUnreachable,
   type StorageUnavailable,
   type Unauthorized,
@@ -45,7 +46,7 @@ import { FetchHttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
 import { makeRpcTransport, prefixPath } from "./internal/RpcTransport.ts"
 
-export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable
+export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable | RateLimited
 
 /** A preferences change, as plain data; see `PreferencesPatch`. */
 export type PreferencesPatchInput = typeof PreferencesPatch.Encoded

@@ -43,8 +43,18 @@ export interface NotificationSocketOptions {
   readonly resumeFrom?: Cursor | undefined
   /** Send cumulative acks as notifications are emitted (default `true`). */
   readonly ack?: boolean | undefined
-  /** Reconnect delays: each is random between half and all of `min(maxMs, initialMs·2^attempt)`. */
-  readonly backoff?: { readonly initialMs?: number | undefined; readonly maxMs?: number | undefined } | undefined
+  /**
+   * Reconnect delays: each is random between half and all of `min(maxMs, initialMs·2^attempt)`.
+   * After the server went away (1001: a restart or deploy) or the connection dropped (1006), when
+   * every client of that node reconnects at once, the first delay is instead uniform in
+   * `[0, spreadMs]` (default 3,000), so a node's clients come back spread over seconds rather than
+   * all within a quarter of one. After a limit (4429) no delay is shorter than the server asked for.
+   */
+  readonly backoff?: {
+    readonly initialMs?: number | undefined
+    readonly maxMs?: number | undefined
+    readonly spreadMs?: number | undefined
+  } | undefined
   /** Called with the initial state, then on every change; keep it quick, it runs on the socket's fiber. */
   readonly onState?: ((state: SocketState) => void) | undefined
 }
@@ -75,7 +85,11 @@ const Settings = Schema.Struct({
   token: Schema.optional(Socket.AuthFrame.fields.token),
   resumeFrom: Schema.optional(Cursor),
   ack: Schema.optional(Schema.Boolean),
-  backoff: Schema.optional(Schema.Struct({ initialMs: Schema.optional(PositiveMs), maxMs: Schema.optional(PositiveMs) }))
+  backoff: Schema.optional(Schema.Struct({
+    initialMs: Schema.optional(PositiveMs),
+    maxMs: Schema.optional(PositiveMs),
+    spreadMs: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))))
+  }))
 })
 
 const defaultHeartbeatMs = 15_000
@@ -105,6 +119,7 @@ const make = Effect.fn("NotificationSocket.make")(function*(
   }).pipe(Effect.mapError((error) => new SocketOptionsError({ message: error.message })))
   const initialMs = settings.backoff?.initialMs ?? 250
   const maxMs = settings.backoff?.maxMs ?? 30_000
+  const spreadMs = settings.backoff?.spreadMs ?? 3_000
   const token = options.token
   const renewable = typeof token !== "string"
   const fetchToken = typeof token === "string" ? Effect.succeed(token) : token
@@ -120,6 +135,8 @@ const make = Effect.fn("NotificationSocket.make")(function*(
   const seen = makeRecentIds(rememberedIds)
   let lastCursor: Cursor | undefined = settings.resumeFrom
   let attempt = 0
+  /** What the server's last `rate_limited` / `too_many_sockets` frame asked us to wait. */
+  let serverRetryAfterMs = 0
   let delivered: Cursor | undefined
   let acked = 0
   let ackScheduled = false
@@ -241,6 +258,7 @@ const make = Effect.fn("NotificationSocket.make")(function*(
               break
             }
             case "error": {
+              if (frame.retryAfterMs !== undefined) serverRetryAfterMs = frame.retryAfterMs
               yield* Effect.logWarning("NotificationSocket error frame", frame.code, frame.message)
               break
             }
@@ -277,8 +295,12 @@ const make = Effect.fn("NotificationSocket.make")(function*(
       }
       yield* setState("reconnecting")
       const cap = Math.min(maxMs, initialMs * 2 ** attempt)
+      const herd = attempt === 0 && (code === Socket.CloseCodes.goingAway || code === 1006)
       attempt++
-      yield* Effect.sleep(yield* Random.nextBetween(cap / 2, cap))
+      const delay = herd ? yield* Random.nextBetween(0, spreadMs) : yield* Random.nextBetween(cap / 2, cap)
+      const floor = code === Socket.CloseCodes.limited ? serverRetryAfterMs : 0
+      serverRetryAfterMs = 0
+      yield* Effect.sleep(Math.max(delay, floor))
     }
   })
 

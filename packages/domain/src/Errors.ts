@@ -43,3 +43,12 @@ export class TokenRejected extends Schema.TaggedError<TokenRejected>()("TokenRej
   reason: Schema.Literals(["invalid_token", "token_expired"]),
   message: Schema.String
 }) {}
+
+/**
+ * Too many calls with this key (HTTP 429, `Retry-After`). Nothing was read or
+ * written; the same call may be sent again after `retryAfterMs`.
+ */
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  message: Schema.String,
+  retryAfterMs: Schema.Int
+}) {}

@@ -10,14 +10,20 @@ import { Notification } from "./Notification.ts"
 /** The largest frame a client may send, in bytes; a larger one closes the socket with 1009. */
 export const MaxClientFrameBytes = 16 * 1024
 
-/** Close codes the server uses. Codes 4401 and 4402 mean: do not reconnect with the same token. */
+/**
+ * Close codes the server uses. Codes 4401 and 4402 mean: do not reconnect with the same token.
+ * 4409 (the client read too slowly) and 4429 (a limit was hit) mean: reconnect after a backoff and
+ * resume from the last cursor seen; nothing is lost.
+ */
 export const CloseCodes = {
   normal: 1000,
   goingAway: 1001,
   frameTooLarge: 1009,
   invalidToken: 4401,
   tokenExpired: 4402,
-  timeout: 4408
+  timeout: 4408,
+  slowConsumer: 4409,
+  limited: 4429
 } as const
 
 // ---- client → server ----
@@ -81,6 +87,9 @@ export const SocketErrorCode = Schema.Literals([
   "not_authenticated",
   "already_authenticated",
   "timeout",
+  "rate_limited",
+  "too_many_sockets",
+  "slow_consumer",
   "internal"
 ])
 export type SocketErrorCode = typeof SocketErrorCode.Type
@@ -89,7 +98,9 @@ export type SocketErrorCode = typeof SocketErrorCode.Type
 export class ErrorFrame extends Schema.Class<ErrorFrame>("@herald/domain/ErrorFrame")({
   type: Schema.Literal("error"),
   code: SocketErrorCode,
-  message: Schema.String
+  message: Schema.String,
+  /** With `rate_limited` and `too_many_sockets`: how long to wait before sending again or reconnecting. */
+  retryAfterMs: Schema.optionalKey(Schema.Int)
 }) {}
 
 export const ServerFrame = Schema.Union([ReadyFrame, NotificationFrame, SyncedFrame, ErrorFrame, PingFrame, PongFrame])

@@ -16,6 +16,8 @@ import { ApiKeys } from "./gateway/ApiKeys.ts"
 import { AdminHandlersLayer } from "./gateway/AdminHandlers.ts"
 import { AppHandlersLayer } from "./gateway/AppHandlers.ts"
 import { ClientTokens } from "./gateway/ClientTokens.ts"
+import { EdgeRateLimits } from "./gateway/EdgeRateLimits.ts"
+import { TokenRevocations } from "./gateway/TokenRevocations.ts"
 import { HttpServer } from "./gateway/HttpServer.ts"
 import { LocalSockets } from "./gateway/LocalSockets.ts"
 import { Presence } from "./gateway/Presence.ts"
@@ -40,6 +42,7 @@ import { DeviceRepo } from "./storage/DeviceRepo.ts"
 import { AckWriter } from "./storage/AckWriter.ts"
 import { NotificationRepo } from "./storage/NotificationRepo.ts"
 import { NotificationWriter } from "./storage/NotificationWriter.ts"
+import { TokenRevocationRepo } from "./storage/TokenRevocationRepo.ts"
 import { UserRepo } from "./storage/UserRepo.ts"
 import { UserReportRepo } from "./storage/UserReportRepo.ts"
 import { TelemetryFromEnv } from "./telemetry/Telemetry.ts"
@@ -72,9 +75,10 @@ const Core = Layer.mergeAll(
   ReplayRepo.layer,
   UserReportRepo.layer,
   FanoutLayer,
-  ClientTokens.layer,
+  ClientTokens.layer.pipe(Layer.provideMerge(TokenRevocations.layer), Layer.provideMerge(TokenRevocationRepo.layer)),
   Unsubscribe.layer,
-  ApiKeys.layer
+  ApiKeys.layer,
+  EdgeRateLimits.layer
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterLayer, Secrets.layer)),
   Layer.provideMerge(DatabaseLayer)

@@ -113,6 +113,12 @@ export const startServer = async (options: ServerProcessOptions): Promise<Server
       // Overloaded on purpose, a server's rollout guard would rightly switch real-time delivery
       // off, and the run would then count email-only notifications as frames lost.
       HERALD_GUARD: "false",
+      // Every load generator connects from 127.0.0.1 and publishes with one key: the per-IP and
+      // per-key limits, meant for many clients behind many addresses, would throttle the run
+      // itself. The bare ws and Socket.IO servers have no limits either.
+      HERALD_RATE_LIMIT_RPC: "0",
+      HERALD_RATE_LIMIT_CONNECT: "0",
+      HERALD_MAX_SOCKETS_PER_IP: "0",
       ...options.env
     }
   })

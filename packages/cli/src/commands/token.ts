@@ -9,6 +9,7 @@ import { HeraldClientLive } from "../Connection.ts"
 import { note, printResult } from "../Output.ts"
 import { herald } from "../Root.ts"
 import { intBetween, user } from "../SharedFlags.ts"
+import { tokenRevoke } from "./token-revoke.ts"
 
 const MaxTtl = 30 * 24 * 3600
 
@@ -36,6 +37,8 @@ export const token = Command.make(
   ),
   Command.withExamples([
     { command: "herald token --user alice --ttl 600", description: "A token valid for ten minutes" },
-    { command: "TOKEN=$(herald token --user alice)", description: "Keep it in a shell variable" }
-  ])
+    { command: "TOKEN=$(herald token --user alice)", description: "Keep it in a shell variable" },
+    { command: "herald token revoke --user alice", description: "Revoke alice's tokens and close her sockets" }
+  ]),
+  Command.withSubcommands([tokenRevoke])
 )

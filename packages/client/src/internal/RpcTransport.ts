@@ -1,9 +1,9 @@
 /**
  * The plumbing both typed clients share: an RPC client over HTTP POST with
  * a bearer key, and the mapping of every transport failure to Herald's
- * tagged errors (`Unauthorized`, `ServerUnreachable`, `InvalidRequest`).
+ * tagged errors (`Unauthorized`, `RateLimited`, `ServerUnreachable`, `InvalidRequest`).
  */
-import { InvalidRequest, ServerUnreachable, Unauthorized } from "@herald/domain"
+import { InvalidRequest, RateLimited, ServerUnreachable, Unauthorized } from "@herald/domain"
 import { Effect, Predicate, Redacted, Schema, SchemaIssue } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { type Rpc, RpcClient, type RpcClientError, type RpcGroup } from "effect/rpc"
@@ -56,10 +56,14 @@ const fromClientError = (
   url: string,
   keyName: string,
   error: RpcClientError.RpcClientError
-): Unauthorized | ServerUnreachable => {
+): Unauthorized | RateLimited | ServerUnreachable => {
   const reason = error.reason
   if (reason._tag === "HttpError" && reason.kind === "StatusCodeError" && statusOf(reason.cause) === 401) {
     return new Unauthorized({ message: `the server refused the ${keyName} (401)` })
+  }
+  if (reason._tag === "HttpError" && reason.kind === "StatusCodeError" && statusOf(reason.cause) === 429) {
+    const retryAfterMs = retryAfterOf(reason.cause)
+    return new RateLimited({ message: `too many requests with this ${keyName}; retry after ${retryAfterMs} ms`, retryAfterMs })
   }
   const status = reason._tag === "HttpError" ? statusOf(reason.cause) : undefined
   return new ServerUnreachable({
@@ -82,6 +86,15 @@ const statusOf = (cause: unknown): number | undefined =>
     Predicate.isNumber(cause.response.status)
     ? cause.response.status
     : undefined
+
+// `Retry-After` in seconds, as HTTP has it; one second when absent or not a number.
+const retryAfterOf = (cause: unknown): number => {
+  const headers = Predicate.hasProperty(cause, "response") && Predicate.hasProperty(cause.response, "headers")
+    ? cause.response.headers
+    : undefined
+  const value = Predicate.hasProperty(headers, "retry-after") ? Number(headers["retry-after"]) : Number.NaN
+  return Number.isFinite(value) && value >= 0 ? Math.max(1, value) * 1000 : 1000
+}
 
 /**
  * The server answers a payload that fails its schema with a defect whose

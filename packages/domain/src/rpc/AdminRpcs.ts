@@ -185,6 +185,17 @@ export const GetLatencySeries = Rpc.make("GetLatencySeries", {
   error: StorageUnavailable
 })
 
+/**
+ * Revokes every client token issued to the user until now: their sockets on every node close
+ * with 4401 within a second, and those tokens are refused from then on. Tokens issued in the
+ * same second as the revocation are refused too (token times have one-second precision).
+ */
+export const RevokeClientTokens = Rpc.make("RevokeClientTokens", {
+  payload: { userId: UserId },
+  success: Schema.Struct({ userId: UserId, revokedAt: Schema.DateTimeUtcFromString }),
+  error: StorageUnavailable
+})
+
 export class AdminRpcs extends RpcGroup.make(
   ListDeadLetters,
   RetryDeadLetters,
@@ -198,5 +209,6 @@ export class AdminRpcs extends RpcGroup.make(
   RolloutHistory,
   GetStats,
   GetLatencySeries,
-  InspectUser
+  InspectUser,
+  RevokeClientTokens
 ) {}

@@ -3,7 +3,7 @@
  * The table in the README lists them; a bad value stops the start with a
  * message naming the variable.
  */
-import { Config, Context, Duration, Layer, Option, type Redacted, Schema } from "effect"
+import { Config, Context, Duration, Layer, Option, type Redacted, Schema, SchemaGetter } from "effect"
 import { join, resolve } from "node:path"
 
 export interface HeraldConfigShape {
@@ -39,6 +39,16 @@ export interface HeraldConfigShape {
   /** The built web UI (`index.html`, `preferences.html`, `admin.html`, `assets/`), as an absolute path. */
   readonly webDir: string
   readonly guard: GuardSettings
+  /** Rate limits and size bounds at the edge (docs/security.md says what each protects). */
+  readonly limits: LimitSettings
+  /**
+   * Origins a browser socket may come from (`Origin` header, exact match such as
+   * `https://app.example.com`); empty: any. Clients that send no `Origin` (servers, mobile apps) are not browsers
+   * and are let through: their token is what authenticates them.
+   */
+  readonly allowedOrigins: ReadonlyArray<string>
+  /** Behind a reverse proxy: take the client's address from the last `X-Forwarded-For` entry. */
+  readonly trustProxy: boolean
   /** How this node joins a cluster; used only with `DATABASE_URL` and `REDIS_URL` both set. */
   readonly cluster: ClusterSettings
 }
@@ -72,6 +82,34 @@ export const defaultGuardSettings: GuardSettings = {
   exitReconnectRate: 0.02
 }
 
+/** Bounds at the edge. A count of 0 turns that limit off. */
+export interface LimitSettings {
+  /** RPC calls per second per API key (token bucket, burst of one second's worth). */
+  readonly rpcPerKey: number
+  /** Socket upgrades per second per client IP. */
+  readonly connectsPerIp: number
+  /** Frames per second one socket may send (acks, pings) before frames are refused. */
+  readonly framesPerSocket: number
+  /** Open sockets per user on this node. */
+  readonly socketsPerUser: number
+  /** Open sockets per client IP on this node. */
+  readonly socketsPerIp: number
+  /** Bytes queued on a socket (unsent to a slow client) before it is closed with 4409 and left to resume. */
+  readonly socketBuffer: number
+  /** Largest HTTP request body, in bytes. */
+  readonly requestBody: number
+}
+
+export const defaultLimitSettings: LimitSettings = {
+  rpcPerKey: 1_000,
+  connectsPerIp: 50,
+  framesPerSocket: 50,
+  socketsPerUser: 20,
+  socketsPerIp: 1_000,
+  socketBuffer: 1024 * 1024,
+  requestBody: 1024 * 1024
+}
+
 export interface ClusterSettings {
   /** The address other nodes reach this node's runner at; default `HERALD_HOST`. */
   readonly host: string
@@ -89,7 +127,35 @@ export const defaultWebDir = join(import.meta.dirname, "..", "..", "..", "web", 
 
 const Fraction = Schema.NumberFromString.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 
+const Count = Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)))
+const Positive = Schema.NumberFromString.pipe(Schema.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1)))
+const limit = (name: string, fallback: number, schema: typeof Count = Count) =>
+  Config.schema(schema, name).pipe(Config.withDefault(fallback))
+
+const Origin = Schema.String.pipe(Schema.check(Schema.makeFilter((origin) =>
+  /^https?:\/\/[^/\s]+$/.test(origin) || `"${origin}" is not an origin such as https://app.example.com (scheme and host, no path)`
+)))
+const OriginList = Schema.String.pipe(
+  Schema.decodeTo(Schema.Array(Origin), {
+    decode: SchemaGetter.transform((list: string) => list.split(",").map((origin) => origin.trim()).filter((origin) => origin.length > 0)),
+    encode: SchemaGetter.transform((origins: ReadonlyArray<string>) => origins.join(","))
+  })
+)
+
+const limitsConfig = Config.all({
+  rpcPerKey: limit("HERALD_RATE_LIMIT_RPC", defaultLimitSettings.rpcPerKey),
+  connectsPerIp: limit("HERALD_RATE_LIMIT_CONNECT", defaultLimitSettings.connectsPerIp),
+  framesPerSocket: limit("HERALD_RATE_LIMIT_FRAMES", defaultLimitSettings.framesPerSocket),
+  socketsPerUser: limit("HERALD_MAX_SOCKETS_PER_USER", defaultLimitSettings.socketsPerUser),
+  socketsPerIp: limit("HERALD_MAX_SOCKETS_PER_IP", defaultLimitSettings.socketsPerIp),
+  socketBuffer: limit("HERALD_MAX_SOCKET_BUFFER", defaultLimitSettings.socketBuffer, Positive),
+  requestBody: limit("HERALD_MAX_REQUEST_BYTES", defaultLimitSettings.requestBody, Positive)
+})
+
 const baseConfig = Config.all({
+  limits: limitsConfig,
+  allowedOrigins: Config.schema(OriginList, "HERALD_ALLOWED_ORIGINS").pipe(Config.withDefault([])),
+  trustProxy: Config.Boolean("HERALD_TRUST_PROXY").pipe(Config.withDefault(false)),
   port: Config.Port("HERALD_PORT").pipe(Config.withDefault(8080)),
   host: Config.NonEmptyString("HERALD_HOST").pipe(Config.withDefault("127.0.0.1")),
   dataDir: Config.NonEmptyString("HERALD_DATA_DIR").pipe(Config.withDefault(".data")),

@@ -14,6 +14,8 @@ import { RolloutFlag } from "../rollout/RolloutFlag.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { ClusterStats } from "../rollout/ClusterStats.ts"
 import { Replayer } from "../replay/Replayer.ts"
+import { hashUserId } from "../telemetry/UserHash.ts"
+import { TokenRevocations } from "./TokenRevocations.ts"
 import { makeInspectUser } from "./UserInspection.ts"
 
 const DefaultDeadLetterPage = 100
@@ -41,6 +43,7 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
   const stats = yield* ClusterStats
   const replayer = yield* Replayer
   const inspectUser = yield* makeInspectUser
+  const revocations = yield* TokenRevocations
   return AdminRpcs.AdminRpcs.of({
     PlanReplay: Effect.fn("Rpc.PlanReplay")(function*({ selection }) {
       return yield* replayer.plan(selection)
@@ -111,6 +114,11 @@ export const AdminHandlersLayer = AdminRpcs.AdminRpcs.toLayer(Effect.gen(functio
     GetLatencySeries: Effect.fn("Rpc.GetLatencySeries")(function*({ minutes }) {
       return { points: yield* stats.series(minutes) }
     }),
-    InspectUser: inspectUser
+    InspectUser: inspectUser,
+    RevokeClientTokens: Effect.fn("Rpc.RevokeClientTokens")(function*({ userId }) {
+      const revocation = yield* revocations.revoke(userId)
+      yield* Effect.logInfo("client tokens revoked", { user: hashUserId(userId) })
+      return { userId, revokedAt: DateTime.makeUnsafe(revocation.revokedAt) }
+    })
   })
 }))

@@ -8,14 +8,16 @@
  * `/assets/…`.
  */
 import { AdminRpcs, AppRpcs } from "@herald/domain"
-import { Effect } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Effect } from "effect"
+import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { PrometheusMetrics } from "effect/observability"
 import { RpcServer } from "effect/rpc"
 import { SqlClient } from "effect/sql"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { ApiKeys } from "./ApiKeys.ts"
 import { makeDevLoginRoutes } from "./DevLogin.ts"
-import { problem } from "./Problem.ts"
+import { EdgeRateLimits } from "./EdgeRateLimits.ts"
+import { problem, tooManyRequests } from "./Problem.ts"
 import { makeUnsubscribeRoute } from "./UnsubscribeRoute.ts"
 import { UserApi } from "./UserApi.ts"
 import { makeWebAssets } from "./WebAssets.ts"
@@ -24,6 +26,7 @@ const AssetsPrefix = "/assets/"
 
 export const makeHttpApp = Effect.gen(function*() {
   const keys = yield* ApiKeys
+  const limits = yield* EdgeRateLimits
   const sql = yield* SqlClient.SqlClient
   const rpc = yield* RpcServer.toHttpEffect(AppRpcs.AppRpcs, { spanPrefix: "Rpc" })
   const adminRpc = yield* RpcServer.toHttpEffect(AdminRpcs.AdminRpcs, { spanPrefix: "AdminRpc" })
@@ -31,10 +34,17 @@ export const makeHttpApp = Effect.gen(function*() {
   const userApi = yield* UserApi
   const devLogin = yield* makeDevLoginRoutes
   const web = yield* makeWebAssets
+  const maxBody = (yield* HeraldConfig).limits.requestBody
 
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const path = request.url.split("?", 1)[0]
+    // Refused before a byte of the body is read; a chunked body without a length is cut off at
+    // the same size by MaxBodySize below.
+    const length = Number(request.headers["content-length"] ?? "0")
+    if (length > maxBody) {
+      return problem(413, "PayloadTooLarge", `request bodies are limited to ${maxBody} bytes (HERALD_MAX_REQUEST_BYTES)`)
+    }
     switch (path) {
       case "/healthz":
         return HttpServerResponse.jsonUnsafe({ status: "ok" })
@@ -45,17 +55,22 @@ export const makeHttpApp = Effect.gen(function*() {
         )
       case "/rpc": {
         if (request.method !== "POST") return problem(405, "MethodNotAllowed", "RPC calls are POST requests")
-        const scope = keys.scopeOf(request.headers["authorization"])
-        if (scope === undefined) {
+        const principal = keys.principalOf(request.headers["authorization"])
+        if (principal === undefined) {
           return problem(401, "Unauthorized", "missing or wrong API key: send Authorization: Bearer <HERALD_API_KEY>")
         }
+        const retryAfter = yield* limits.rpcCall(principal.keyId)
+        if (retryAfter !== undefined) return tooManyRequests(retryAfter)
         return yield* rpc
       }
       case "/rpc/admin": {
         if (request.method !== "POST") return problem(405, "MethodNotAllowed", "RPC calls are POST requests")
-        if (keys.scopeOf(request.headers["authorization"]) !== "admin") {
+        const principal = keys.principalOf(request.headers["authorization"])
+        if (principal?.scope !== "admin") {
           return problem(401, "Unauthorized", "missing or wrong admin key: send Authorization: Bearer <HERALD_ADMIN_KEY>")
         }
+        const retryAfter = yield* limits.rpcCall(principal.keyId)
+        if (retryAfter !== undefined) return tooManyRequests(retryAfter)
         return yield* adminRpc
       }
       case "/rpc/me":
@@ -83,5 +98,5 @@ export const makeHttpApp = Effect.gen(function*() {
         if (path?.startsWith(AssetsPrefix)) return yield* web.asset(path.slice(AssetsPrefix.length))
         return problem(404, "NotFound", `no route ${request.method} ${path}`)
     }
-  })
+  }).pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBody)))
 })

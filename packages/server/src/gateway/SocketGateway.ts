@@ -11,6 +11,13 @@
  *
  * Socket events are callbacks on the hot path, so per-frame work is plain
  * code; only authentication and catch-up (database reads) run as effects.
+ *
+ * Limits (docs/security.md): upgrades are refused with HTTP 403 from an
+ * origin outside `HERALD_ALLOWED_ORIGINS` and 429 past the per-IP rate or
+ * socket count; a user past their socket count, and a socket sending frames
+ * far past its rate, is closed with 4429; a socket whose unsent bytes pass
+ * the buffer bound (a client reading too slowly) is closed with 4409. Each
+ * of those clients may come back and resume from its cursor: nothing is lost.
  */
 import { Cursor, Socket, type TokenRejected, type UserId } from "@herald/domain"
 import { Context, Duration, Effect, Exit, FiberSet, Layer, Option, References, Schedule, Schema, Scope, SchemaIssue, type Tracer } from "effect"
@@ -31,21 +38,37 @@ import {
   socketConnects,
   socketErrors,
   socketReconnects,
+  rateLimitedUnsafe,
   socketsLive
 } from "../telemetry/Metrics.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { spanFromTraceparent } from "../telemetry/TraceContext.ts"
 import { hashUserId } from "../telemetry/UserHash.ts"
 import { ClientTokens } from "./ClientTokens.ts"
+import { EdgeRateLimits } from "./EdgeRateLimits.ts"
+import { clientIp } from "./ClientIp.ts"
+import { TokenRevocations } from "./TokenRevocations.ts"
 
 const ReplayPageSize = 500
 const MaxUnacked = 256
 const NoCursor = Cursor.make(0)
+/** How long a client refused for too many sockets is asked to wait before trying again. */
+const TooManySocketsRetryMs = 5_000
+/** A socket that sends this many times its frame budget in one refill is closed, not just refused. */
+const FloodFactor = 4
 
 interface Connection {
   readonly ws: WebSocket
   state: "auth" | "authenticating" | "syncing" | "live" | "closed"
   userId: UserId | undefined
+  /** The token's `iat`, for revocations. */
+  issuedAt: number
+  readonly ip: string
+  /** Frame budget (token bucket) and when it was last refilled. */
+  frameTokens: number
+  refilledAt: number
+  /** Frames refused since the budget last ran out; an error frame goes with the first only. */
+  refused: number
   lastSent: Cursor
   buffer: Array<FanoutMessage>
   lastSeen: number
@@ -85,6 +108,11 @@ const isClosed = (conn: Connection) => conn.state === "closed"
 const frameText = (frame: Socket.ServerFrame) => JSON.stringify(encodeServerFrame(frame))
 const pingText = frameText(new Socket.PingFrame({ type: "ping" }))
 const pongText = frameText(new Socket.PongFrame({ type: "pong" }))
+const slowConsumerText = frameText(new Socket.ErrorFrame({
+  type: "error",
+  code: "slow_consumer",
+  message: "frames were not read fast enough; reconnect and resume from the last cursor seen"
+}))
 
 function make() {
   return Effect.gen(function*() {
@@ -93,6 +121,13 @@ function make() {
     const acks = yield* AckWriter
     const guard = yield* RolloutGuard
     const tokens = yield* ClientTokens
+    const revocations = yield* TokenRevocations
+    const rateLimits = yield* EdgeRateLimits
+    const limits = config.limits
+    const allowedOrigins = new Set(config.allowedOrigins)
+    /** Per user and per IP, the sockets open on this node (for the per-user and per-IP limits, and revocations). */
+    const byUser = new Map<UserId, Set<Connection>>()
+    const perIp = new Map<string, number>()
     const bus = yield* FanoutBus
     const run = yield* FiberSet.makeRuntime()
     const context = yield* Effect.context()
@@ -109,11 +144,49 @@ function make() {
     )
 
     const send = (conn: Connection, text: string) => {
-      if (conn.state !== "closed") conn.ws.send(text)
+      if (conn.state === "closed") return
+      conn.ws.send(text)
+      // What the client has not read yet piles up here; past the bound it is better resumed later
+      // from its cursor than held in this process's memory.
+      if (conn.ws.bufferedAmount > limits.socketBuffer) {
+        rateLimitedUnsafe("slow_consumer", context)
+        sessionFailed(conn)
+        conn.ws.send(slowConsumerText)
+        close(conn, Socket.CloseCodes.slowConsumer, "slow consumer")
+      }
     }
 
-    const sendError = (conn: Connection, code: Socket.SocketErrorCode, message: string) =>
-      send(conn, frameText(new Socket.ErrorFrame({ type: "error", code, message })))
+    const sendError = (conn: Connection, code: Socket.SocketErrorCode, message: string, retryAfterMs?: number) =>
+      send(
+        conn,
+        frameText(new Socket.ErrorFrame(
+          retryAfterMs === undefined ? { type: "error", code, message } : { type: "error", code, message, retryAfterMs }
+        ))
+      )
+
+    // A token bucket per socket, refilled continuously: plain arithmetic, no timer per socket.
+    const takeFrame = (conn: Connection): boolean => {
+      const perSecond = limits.framesPerSocket
+      if (perSecond === 0) return true
+      const now = Date.now()
+      conn.frameTokens = Math.min(perSecond, conn.frameTokens + ((now - conn.refilledAt) * perSecond) / 1000)
+      conn.refilledAt = now
+      if (conn.frameTokens >= 1) {
+        conn.frameTokens -= 1
+        conn.refused = 0
+        return true
+      }
+      conn.refused++
+      rateLimitedUnsafe("frames", context)
+      const retryAfterMs = Math.ceil(((1 - conn.frameTokens) * 1000) / perSecond)
+      if (conn.refused > perSecond * FloodFactor) {
+        sendError(conn, "rate_limited", `over ${perSecond} frames per second for too long`, TooManySocketsRetryMs)
+        close(conn, Socket.CloseCodes.limited, "frame flood")
+      } else if (conn.refused === 1) {
+        sendError(conn, "rate_limited", `at most ${perSecond} frames per second; frames are dropped until then`, retryAfterMs)
+      }
+      return false
+    }
 
     // Socket writes and client acks are spans of the notification's own trace, made here in the
     // socket callbacks (no fiber per frame) from the trace context the frame carries.
@@ -197,7 +270,15 @@ function make() {
 
     const release = (conn: Connection) => {
       if (conn.state === "closed") return
-      if (conn.userId !== undefined) socketsLive.modifyUnsafe(-1, context)
+      if (conn.userId !== undefined) {
+        socketsLive.modifyUnsafe(-1, context)
+        const sockets = byUser.get(conn.userId)
+        sockets?.delete(conn)
+        if (sockets?.size === 0) byUser.delete(conn.userId)
+      }
+      const fromIp = (perIp.get(conn.ip) ?? 1) - 1
+      if (fromIp === 0) perIp.delete(conn.ip)
+      else perIp.set(conn.ip, fromIp)
       conn.state = "closed"
       connections.delete(conn)
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
@@ -294,10 +375,19 @@ function make() {
     }
 
     const authenticate = Effect.fn("SocketGateway.authenticate")(function*(conn: Connection, frame: Socket.AuthFrame) {
-      const userId = yield* tokens.verify(frame.token)
+      const { issuedAt, userId } = yield* tokens.verify(frame.token)
       if (conn.state !== "authenticating") return
       if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
+      const sockets = byUser.get(userId)
+      if (limits.socketsPerUser > 0 && (sockets?.size ?? 0) >= limits.socketsPerUser) {
+        rateLimitedUnsafe("sockets_per_user", context)
+        sendError(conn, "too_many_sockets", `at most ${limits.socketsPerUser} sockets per user`, TooManySocketsRetryMs)
+        return close(conn, Socket.CloseCodes.limited, "too many sockets")
+      }
+      if (sockets === undefined) byUser.set(userId, new Set([conn]))
+      else sockets.add(conn)
       conn.userId = userId
+      conn.issuedAt = issuedAt
       conn.userHash = hashUserId(userId)
       conn.state = "syncing"
       socketConnects.updateUnsafe(1, context)
@@ -335,6 +425,7 @@ function make() {
 
     const onMessage = (conn: Connection, data: RawData, isBinary: boolean) => {
       conn.lastSeen = Date.now()
+      if (!takeFrame(conn)) return
       const decoded = decodeClientFrame(isBinary ? "" : data.toString())
       if (Exit.isFailure(decoded)) {
         const reason = decoded.cause.reasons[0]
@@ -362,12 +453,18 @@ function make() {
       }
     }
 
-    const accept = (ws: WebSocket) => {
+    const accept = (ws: WebSocket, ip: string) => {
       const now = Date.now()
+      perIp.set(ip, (perIp.get(ip) ?? 0) + 1)
       const conn: Connection = {
         ws,
         state: "auth",
         userId: undefined,
+        issuedAt: 0,
+        ip,
+        frameTokens: limits.framesPerSocket,
+        refilledAt: now,
+        refused: 0,
         lastSent: NoCursor,
         buffer: [],
         lastSeen: now,
@@ -425,8 +522,49 @@ function make() {
     })
     yield* Effect.addFinalizer(() => closeAll)
 
+    revocations.onRevoked(({ revokedAt, userId }) => {
+      const sockets = byUser.get(userId)
+      if (sockets === undefined) return
+      for (const conn of [...sockets]) {
+        if (conn.issuedAt * 1000 > revokedAt) continue
+        socketAuthFailures.updateUnsafe(1, context)
+        sendError(conn, "invalid_token", "the token was revoked; ask the app for a new one")
+        close(conn, Socket.CloseCodes.invalidToken, "token revoked")
+      }
+    })
+
+    // Refused before the upgrade, so a refused client costs no socket state at all.
+    const refuseUpgrade = (socket: Duplex, status: 403 | 429, message: string, retryAfterMs?: number) => {
+      const body = JSON.stringify({ error: status === 403 ? "Forbidden" : "RateLimited", message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : "Too Many Requests"}\r\n` +
+          (retryAfterMs === undefined ? "" : `Retry-After: ${Math.ceil(retryAfterMs / 1000)}\r\n`) +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+      )
+    }
+
+    const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const origin = request.headers.origin
+      if (origin !== undefined && allowedOrigins.size > 0 && !allowedOrigins.has(origin)) {
+        rateLimitedUnsafe("origin", context)
+        return refuseUpgrade(socket, 403, `origin ${origin} is not allowed (HERALD_ALLOWED_ORIGINS)`)
+      }
+      const ip = clientIp(request, config.trustProxy)
+      if (limits.socketsPerIp > 0 && (perIp.get(ip) ?? 0) >= limits.socketsPerIp) {
+        rateLimitedUnsafe("sockets_per_ip", context)
+        return refuseUpgrade(socket, 429, `at most ${limits.socketsPerIp} sockets per address`, TooManySocketsRetryMs)
+      }
+      if (limits.connectsPerIp === 0) return wss.handleUpgrade(request, socket, head, (ws) => accept(ws, ip))
+      run(rateLimits.socketUpgrade(ip).pipe(Effect.map((retryAfterMs) => {
+        if (retryAfterMs !== undefined) return refuseUpgrade(socket, 429, `at most ${limits.connectsPerIp} new sockets per second per address`, retryAfterMs)
+        // The client may have given up while the limiter answered.
+        if (socket.destroyed) return
+        wss.handleUpgrade(request, socket, head, (ws) => accept(ws, ip))
+      })))
+    }
+
     return SocketGateway.of({
-      handleUpgrade: (request, socket, head) => wss.handleUpgrade(request, socket, head, accept),
+      handleUpgrade,
       closeAll,
       connectionCount: () => connections.size
     })

@@ -15,7 +15,8 @@ import { HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { RpcServer } from "effect/rpc"
 import { bearerCredential } from "./Bearer.ts"
 import { ClientTokens } from "./ClientTokens.ts"
-import { problem } from "./Problem.ts"
+import { EdgeRateLimits } from "./EdgeRateLimits.ts"
+import { problem, tooManyRequests } from "./Problem.ts"
 
 export class UserApi extends Context.Service<UserApi, {
   /** Answers one `/rpc/me` request. */
@@ -23,6 +24,7 @@ export class UserApi extends Context.Service<UserApi, {
 }>()("@herald/server/gateway/UserApi") {
   static readonly layer = Layer.effect(UserApi, Effect.gen(function*() {
     const tokens = yield* ClientTokens
+    const limits = yield* EdgeRateLimits
     const rpc = yield* RpcServer.toHttpEffect(UserRpcs.UserRpcs, { spanPrefix: "UserRpc" })
 
     const handle = Effect.gen(function*() {
@@ -38,6 +40,9 @@ export class UserApi extends Context.Service<UserApi, {
           reason: verified.failure.reason
         })
       }
+      // Per user rather than per token: a user's budget does not grow with the tokens they hold.
+      const retryAfter = yield* limits.rpcCall(`user:${verified.success.userId}`)
+      if (retryAfter !== undefined) return tooManyRequests(retryAfter)
       return yield* rpc
     })
 

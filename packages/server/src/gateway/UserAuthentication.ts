@@ -24,7 +24,7 @@ export const UserAuthenticationLayer = Layer.effect(UserRpcs.UserAuthentication,
     }
     return tokens.verify(credential).pipe(
       Effect.mapError((rejected) => new Unauthorized({ message: rejected.message })),
-      Effect.flatMap((userId) => Effect.provideService(effect, UserRpcs.CurrentUser, { userId }))
+      Effect.flatMap(({ userId }) => Effect.provideService(effect, UserRpcs.CurrentUser, { userId }))
     )
   })
 }))

@@ -18,6 +18,7 @@ import nodeStats from "./migrations/0006_node_stats.ts"
 import traceContext from "./migrations/0007_trace_context.ts"
 import replays from "./migrations/0008_replays.ts"
 import inAppCursor from "./migrations/0009_in_app_cursor.ts"
+import tokenRevocations from "./migrations/0010_token_revocations.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -29,7 +30,8 @@ export const migrations = Migrator.fromRecord({
   "0006_node_stats": nodeStats,
   "0007_trace_context": traceContext,
   "0008_replays": replays,
-  "0009_in_app_cursor": inAppCursor
+  "0009_in_app_cursor": inAppCursor,
+  "0010_token_revocations": tokenRevocations
 })
 
 const runMigrations = Migrator.make({})

@@ -93,3 +93,15 @@ export const publishBatchRows = Metric.histogram("herald_publish_batch_rows", {
   description: "Notification rows stored per insert statement (the publishes of many users share one)",
   boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 12 })
 })
+
+const rateLimitedCounter = Metric.counter("herald_rate_limited_total", {
+  description: "Calls and frames refused by a rate or size limit (attribute: limit = rpc|connect|frames|sockets_per_user|sockets_per_ip|slow_consumer|origin)",
+  incremental: true
+})
+
+/** One refusal by the limit named. */
+export const rateLimited = (limit: string) => Metric.update(Metric.withAttributes(rateLimitedCounter, { limit }), 1)
+
+/** The same, from socket callbacks. */
+export const rateLimitedUnsafe = (limit: string, context: Parameters<typeof rateLimitedCounter.updateUnsafe>[1]) =>
+  Metric.withAttributes(rateLimitedCounter, { limit }).updateUnsafe(1, context)

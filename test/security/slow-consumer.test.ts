@@ -1,0 +1,73 @@
+/**
+ * A client that stops reading (a phone in a tunnel, a frozen tab) must not
+ * make the server hold its notifications in memory: once the bytes queued
+ * for it pass the bound, the server closes it with 4409. When it reads
+ * again and resumes from the last cursor it saw, it gets every notification
+ * exactly once.
+ */
+import { assert, it } from "@effect/vitest"
+import { HeraldClient } from "@herald/client/HeraldClient"
+import { Context, Effect, Layer } from "effect"
+import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
+import { testDatabase } from "../support/TestDatabase.ts"
+import { apiKey, testServer } from "../support/TestServer.ts"
+
+const Total = 3_000
+const Batch = 250
+// A body near the 4,000-character maximum, so loopback's kernel buffers fill in a few MB.
+const body = "x".repeat(3_900)
+
+const cursorOf = (frame: ServerFrame): number | undefined => {
+  const notification = frame["notification"]
+  return typeof notification === "object" && notification !== null && "cursor" in notification && typeof notification.cursor === "number"
+    ? notification.cursor
+    : undefined
+}
+
+it.live("a socket that stops reading is closed with 4409 and, resumed, gets every notification once", () =>
+  Effect.gen(function*() {
+    const database = yield* testDatabase
+    // A long heartbeat: the paused client cannot answer pings, and only the buffer bound may close it.
+    const server = yield* testServer({ databaseUrl: database.url, heartbeat: "2 minutes", limits: { socketBuffer: 256 * 1024 } })
+    const client = yield* Layer.build(HeraldClient.layer({ url: server.url, apiKey })).pipe(Effect.map(Context.get(HeraldClient)))
+    const token = (yield* client.issueClientToken("slow-user")).token
+    const slow = yield* openRaw(server.wsUrl)
+    yield* slow.sendJson({ type: "auth", token })
+    yield* slow.until("synced")
+    slow.ws.pause()
+
+    for (let start = 0; start < Total; start += Batch) {
+      yield* client.notifyBatch(Array.from({ length: Batch }, (_, i) => ({
+        userId: "slow-user",
+        kind: "status_update" as const,
+        title: `n${start + i}`,
+        body
+      })))
+    }
+    slow.ws.resume()
+    const cursors: Array<number> = []
+    let closeFrame: ServerFrame | undefined
+    while (true) {
+      const frame = yield* slow.next("30 seconds")
+      const cursor = cursorOf(frame)
+      if (cursor !== undefined) cursors.push(cursor)
+      else if (frame.type === "error") {
+        closeFrame = frame
+        break
+      }
+    }
+    assert.deepInclude(closeFrame, { code: "slow_consumer" })
+    assert.strictEqual(yield* slow.closed("30 seconds"), 4409)
+    assert.isBelow(cursors.length, Total, "the socket was closed before everything was written to it")
+
+    const resumed = yield* openRaw(server.wsUrl)
+    yield* resumed.sendJson({ type: "auth", token, resume: cursors.at(-1) ?? 0 })
+    const replay = yield* resumed.until("synced", "30 seconds")
+    for (const frame of replay) {
+      const cursor = cursorOf(frame)
+      if (cursor !== undefined) cursors.push(cursor)
+    }
+    assert.strictEqual(cursors.length, Total)
+    assert.strictEqual(new Set(cursors).size, Total)
+    console.log(`slow consumer: closed after ${Total - replay.filter((f) => cursorOf(f) !== undefined).length} frames read, resumed with the rest`)
+  }), { timeout: 120_000 })
