@@ -19,8 +19,12 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 }) {}
 
 /**
- * Herald could not reach its storage. Nothing was half-written: the whole call
- * failed and is safe to retry (with the same idempotency keys).
+ * Herald could not reach its storage. Nothing is half-written: each user's
+ * items of a call are stored together or not at all, though in a call for
+ * several users some users' items may have been stored. Retry the whole call
+ * with the same idempotency keys: what was stored is answered as a
+ * duplicate, the rest is stored now. Items without a key may then be stored
+ * twice, which is what the keys are for.
  */
 export class StorageUnavailable extends Schema.TaggedError<StorageUnavailable>()("StorageUnavailable", {
   message: Schema.String,

@@ -3,27 +3,29 @@
  */
 import { Schema } from "effect"
 import { Cursor, NotificationId, UserId } from "./Ids.ts"
+import { isStorableText } from "./StorableText.ts"
 
 /** What happened: somebody @-mentioned the user, assigned them something, or changed a status. */
 export const NotificationKind = Schema.Literals(["mention", "assignment", "status_update"])
 export type NotificationKind = typeof NotificationKind.Type
 
-const Title = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200)))
-const Body = Schema.String.pipe(Schema.check(Schema.isMaxLength(4000)))
+const Title = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200), isStorableText))
+const Body = Schema.String.pipe(Schema.check(Schema.isMaxLength(4000), isStorableText))
 const Link = Schema.String.pipe(
   Schema.check(
     Schema.isMaxLength(2000),
+    isStorableText,
     Schema.isPattern(/^(https?:\/\/|\/)/, { description: "an http(s) URL or an absolute path" })
   )
 )
-const Actor = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200)))
+const Actor = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200), isStorableText))
 
 /**
  * A caller-chosen key that makes a publish safe to retry: a second publish for
  * the same user with the same key returns the first notification's id and
  * delivers nothing.
  */
-export const IdempotencyKey = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200)))
+export const IdempotencyKey = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200), isStorableText))
 
 /**
  * One notification to publish.

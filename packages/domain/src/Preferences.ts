@@ -11,6 +11,7 @@
  *   so it cannot surprise anyone outside it).
  */
 import { Schema } from "effect"
+import { isStorableText } from "./StorableText.ts"
 import { DigestSettings, DigestSettingsPatch } from "./Digest.ts"
 import { UserId } from "./Ids.ts"
 import { type NotificationKind } from "./Notification.ts"
@@ -25,7 +26,8 @@ export type EmailRoute = typeof EmailRoute.Type
 export const EmailAddress = Schema.String.pipe(
   Schema.check(
     Schema.isMaxLength(254),
-    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { description: "an email address" })
+    Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { description: "an email address" }),
+    isStorableText
   )
 )
 

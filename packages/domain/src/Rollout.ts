@@ -10,6 +10,7 @@
  * user who was in.
  */
 import { Schema } from "effect"
+import { isStorableText } from "./StorableText.ts"
 import { UserId } from "./Ids.ts"
 
 export const RealtimeFlag = "realtime_notifications"
@@ -22,7 +23,7 @@ export const Percentage = Schema.Finite.pipe(
 )
 
 /** Who made a change, as the caller reports it (the CLI sends `user@host`); the guard is `guard`. */
-export const Actor = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200)))
+export const Actor = Schema.String.pipe(Schema.check(Schema.isMinLength(1), Schema.isMaxLength(200), isStorableText))
 
 export class RolloutState extends Schema.Class<RolloutState>("@herald/domain/RolloutState")({
   flag: Schema.String,

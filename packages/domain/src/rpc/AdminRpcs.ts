@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { Rpc, RpcGroup } from "effect/rpc"
 import { InvalidRequest, StorageUnavailable } from "../Errors.ts"
+import { isStorableText } from "../StorableText.ts"
 import { NotificationId, UserId } from "../Ids.ts"
 import { Notification, NotificationKind } from "../Notification.ts"
 import { ReplayPageResult, ReplayPlan, ReplayPosition, ReplayRun, ReplaySelection } from "../Replay.ts"
@@ -77,7 +78,7 @@ export const RetryDeadLetters = Rpc.make("RetryDeadLetters", {
 
 /** Gives dead letters up for good (state `discarded`, the reason kept as their last error). */
 export const DropDeadLetters = Rpc.make("DropDeadLetters", {
-  payload: { ...deadLetterSelection, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500)))) },
+  payload: { ...deadLetterSelection, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500), isStorableText))) },
   success: DeadLetterOutcome,
   error: Schema.Union([InvalidRequest, StorageUnavailable])
 })
@@ -141,7 +142,7 @@ export const GetRollout = Rpc.make("GetRollout", {
   error: StorageUnavailable
 })
 
-const change = { actor: Actor, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500)))) }
+const change = { actor: Actor, reason: Schema.optionalKey(Schema.String.pipe(Schema.check(Schema.isMaxLength(500), isStorableText))) }
 
 /**
  * Changes the rollout flag and audits it; answers the state after. `set` takes a

@@ -18,6 +18,7 @@ import { ApiKeys } from "./ApiKeys.ts"
 import { makeDevLoginRoutes } from "./DevLogin.ts"
 import { EdgeRateLimits } from "./EdgeRateLimits.ts"
 import { problem, tooManyRequests } from "./Problem.ts"
+import { refuseRpcBody } from "./RpcBody.ts"
 import { makeUnsubscribeRoute } from "./UnsubscribeRoute.ts"
 import { UserApi } from "./UserApi.ts"
 import { makeWebAssets } from "./WebAssets.ts"
@@ -61,7 +62,7 @@ export const makeHttpApp = Effect.gen(function*() {
         }
         const retryAfter = yield* limits.rpcCall(principal.keyId)
         if (retryAfter !== undefined) return tooManyRequests(retryAfter)
-        return yield* rpc
+        return (yield* refuseRpcBody(maxBody)) ?? (yield* rpc)
       }
       case "/rpc/admin": {
         if (request.method !== "POST") return problem(405, "MethodNotAllowed", "RPC calls are POST requests")
@@ -71,7 +72,7 @@ export const makeHttpApp = Effect.gen(function*() {
         }
         const retryAfter = yield* limits.rpcCall(principal.keyId)
         if (retryAfter !== undefined) return tooManyRequests(retryAfter)
-        return yield* adminRpc
+        return (yield* refuseRpcBody(maxBody)) ?? (yield* adminRpc)
       }
       case "/rpc/me":
         return yield* userApi.handle

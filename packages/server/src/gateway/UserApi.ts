@@ -14,9 +14,11 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import { HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { RpcServer } from "effect/rpc"
 import { bearerCredential } from "./Bearer.ts"
+import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { ClientTokens } from "./ClientTokens.ts"
 import { EdgeRateLimits } from "./EdgeRateLimits.ts"
 import { problem, tooManyRequests } from "./Problem.ts"
+import { refuseRpcBody } from "./RpcBody.ts"
 
 export class UserApi extends Context.Service<UserApi, {
   /** Answers one `/rpc/me` request. */
@@ -25,6 +27,7 @@ export class UserApi extends Context.Service<UserApi, {
   static readonly layer = Layer.effect(UserApi, Effect.gen(function*() {
     const tokens = yield* ClientTokens
     const limits = yield* EdgeRateLimits
+    const maxBody = (yield* HeraldConfig).limits.requestBody
     const rpc = yield* RpcServer.toHttpEffect(UserRpcs.UserRpcs, { spanPrefix: "UserRpc" })
 
     const handle = Effect.gen(function*() {
@@ -43,7 +46,7 @@ export class UserApi extends Context.Service<UserApi, {
       // Per user rather than per token: a user's budget does not grow with the tokens they hold.
       const retryAfter = yield* limits.rpcCall(`user:${verified.success.userId}`)
       if (retryAfter !== undefined) return tooManyRequests(retryAfter)
-      return yield* rpc
+      return (yield* refuseRpcBody(maxBody)) ?? (yield* rpc)
     })
 
     return UserApi.of({ handle })
