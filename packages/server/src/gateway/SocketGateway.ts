@@ -149,8 +149,8 @@ function make() {
       // What the client has not read yet piles up here; past the bound it is better resumed later
       // from its cursor than held in this process's memory.
       if (conn.ws.bufferedAmount > limits.socketBuffer) {
+        // Not a failed session for the rollout guard: a slow network is the client's, not Herald's.
         rateLimitedUnsafe("slow_consumer", context)
-        sessionFailed(conn)
         conn.ws.send(slowConsumerText)
         close(conn, Socket.CloseCodes.slowConsumer, "slow consumer")
       }
