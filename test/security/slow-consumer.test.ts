@@ -10,7 +10,7 @@ import { HeraldClient } from "@herald/client/HeraldClient"
 import { Context, Effect, Layer } from "effect"
 import { openRaw, type ServerFrame } from "../support/RawSocket.ts"
 import { testDatabase } from "../support/TestDatabase.ts"
-import { apiKey, testServer } from "../support/TestServer.ts"
+import { adminKey, apiKey, testServer } from "../support/TestServer.ts"
 
 const Total = 3_000
 const Batch = 250
@@ -36,15 +36,23 @@ it.live("a socket that stops reading is closed with 4409 and, resumed, gets ever
     yield* slow.until("synced")
     slow.ws.pause()
 
-    for (let start = 0; start < Total; start += Batch) {
-      yield* client.notifyBatch(Array.from({ length: Batch }, (_, i) => ({
+    // Publish until the server says (in its metrics) it closed the slow socket, then let the client
+    // read again: the server gives a closing peer 30 s to answer, however long publishing takes.
+    const closedByServer = Effect.promise(() =>
+      fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.text())
+    ).pipe(Effect.map((text) => text.includes('limit="slow_consumer"')))
+    let start = 0
+    const publishBatch = Effect.suspend(() =>
+      client.notifyBatch(Array.from({ length: Batch }, (_, i) => ({
         userId: "slow-user",
         kind: "status_update" as const,
         title: `n${start + i}`,
         body
       })))
-    }
+    ).pipe(Effect.tap(() => Effect.sync(() => (start += Batch))))
+    while (start < Total && !(yield* closedByServer)) yield* publishBatch
     slow.ws.resume()
+    while (start < Total) yield* publishBatch
     const cursors: Array<number> = []
     let closeFrame: ServerFrame | undefined
     while (true) {
@@ -60,6 +68,7 @@ it.live("a socket that stops reading is closed with 4409 and, resumed, gets ever
     assert.strictEqual(yield* slow.closed("30 seconds"), 4409)
     assert.isBelow(cursors.length, Total, "the socket was closed before everything was written to it")
 
+    // The socket was closed before everything was published, so the rest is only in the store.
     const resumed = yield* openRaw(server.wsUrl)
     yield* resumed.sendJson({ type: "auth", token, resume: cursors.at(-1) ?? 0 })
     const replay = yield* resumed.until("synced", "30 seconds")
