@@ -2,7 +2,7 @@
 # Runs a Herald task on the Node 24 and pnpm that the project pins in
 # .tools/package.json, installing them (with the system npm) and the
 # workspace's dependencies first when they are missing or out of date.
-# Usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|bench-persist|fakes [args...]
+# Usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|bench-persist|bench-reconnect|fakes [args...]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -66,6 +66,7 @@ case "$task" in
   bench-delivery) exec node test/bench/delivery.ts "$@" ;;
   bench-cluster) exec node test/bench/cluster.ts "$@" ;;
   bench-persist) exec node test/bench/persist.ts "$@" ;;
+  bench-reconnect) exec node test/bench/reconnect-storm.ts "$@" ;;
   fakes) exec node test/fakes.ts "$@" ;;
-  *) say "usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|bench-persist|fakes [args...]"; exit 2 ;;
+  *) say "usage: scripts/run.sh start|test|herald|bench|bench-delivery|bench-cluster|bench-persist|bench-reconnect|fakes [args...]"; exit 2 ;;
 esac
