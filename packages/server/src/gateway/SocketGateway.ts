@@ -56,6 +56,8 @@ const NoCursor = Cursor.make(0)
 const TooManySocketsRetryMs = 5_000
 /** A socket that sends this many times its frame budget in one refill is closed, not just refused. */
 const FloodFactor = 4
+/** How often a catch-up looks whether a slow client has read enough for the next page. */
+const DrainPoll = Duration.millis(20)
 
 interface Connection {
   readonly ws: WebSocket
@@ -148,7 +150,8 @@ function make() {
       conn.ws.send(text)
       // What the client has not read yet piles up here; past the bound it is better resumed later
       // from its cursor than held in this process's memory.
-      if (conn.ws.bufferedAmount > limits.socketBuffer) {
+      // Only live frames: a catch-up waits for the socket to drain between pages instead.
+      if (conn.state === "live" && conn.ws.bufferedAmount > limits.socketBuffer) {
         // Not a failed session for the rollout guard: a slow network is the client's, not Herald's.
         rateLimitedUnsafe("slow_consumer", context)
         conn.ws.send(slowConsumerText)
@@ -342,6 +345,8 @@ function make() {
         const last = page.at(-1)
         if (last !== undefined) sent = last.cursor
         if (page.length < ReplayPageSize) break
+        // Backpressure: a long catch-up is written as fast as the client reads it, never piled up here.
+        while (conn.state === "syncing" && conn.ws.bufferedAmount > limits.socketBuffer) yield* Effect.sleep(DrainPoll)
       }
       return sent
     })
