@@ -54,8 +54,6 @@ export const parseKeyList = (variable: string, list: string): ReadonlyArray<Buff
 export class ApiKeys extends Context.Service<ApiKeys, {
   /** Who the `Authorization` header names, or undefined when it names no valid key. */
   principalOf(authorization: string | undefined): Principal | undefined
-  /** The scope the header grants, or undefined when it grants nothing. */
-  scopeOf(authorization: string | undefined): KeyScope | undefined
 }>()("@herald/server/gateway/ApiKeys") {
   static readonly layer = Layer.effect(ApiKeys, Effect.gen(function*() {
     const secrets = yield* Secrets
@@ -77,6 +75,6 @@ export class ApiKeys extends Context.Service<ApiKeys, {
       }
       return found === undefined ? undefined : { scope: found, app: DefaultApp, keyId: presented.toString("hex", 0, 4) }
     }
-    return ApiKeys.of({ principalOf, scopeOf: (authorization) => principalOf(authorization)?.scope })
+    return ApiKeys.of({ principalOf })
   }))
 }

@@ -78,7 +78,7 @@ export const makeHttpApp = Effect.gen(function*() {
         return yield* userApi.handle
       case "/metrics": {
         // Prometheus scrapes with the admin key as a bearer token (`authorization` in its scrape config).
-        if (keys.scopeOf(request.headers["authorization"]) !== "admin") {
+        if (keys.principalOf(request.headers["authorization"])?.scope !== "admin") {
           return problem(401, "Unauthorized", "metrics need the admin key: send Authorization: Bearer <HERALD_ADMIN_KEY>")
         }
         return HttpServerResponse.text(yield* PrometheusMetrics.format(), {
