@@ -105,3 +105,11 @@ export const rateLimited = (limit: string) => Metric.update(Metric.withAttribute
 /** The same, from socket callbacks. */
 export const rateLimitedUnsafe = (limit: string, context: Parameters<typeof rateLimitedCounter.updateUnsafe>[1]) =>
   Metric.withAttributes(rateLimitedCounter, { limit }).updateUnsafe(1, context)
+
+const rateLimitFallbackCounter = Metric.counter("herald_rate_limit_fallbacks_total", {
+  description: "Rate-limit checks made against the node's own buckets because the shared (Redis) store failed or was slow (attribute: limit = rpc|connect)",
+  incremental: true
+})
+
+/** One check the shared store could not answer in time. */
+export const rateLimitFallback = (limit: string) => Metric.update(Metric.withAttributes(rateLimitFallbackCounter, { limit }), 1)
