@@ -4,6 +4,11 @@
  * outcome. Woken at once after a publish that wrote rows, and polling
  * otherwise, so rows left by a crash or a failed attempt are picked up.
  *
+ * Each channel has a loop of its own that claims only its own rows: a round
+ * waits for all of its sends, and a provider that hangs (SES holding requests
+ * until the SDK's timeout) must hold up only its own channel, not the pushes
+ * published meanwhile.
+ *
  * Each provider has a circuit breaker: while a provider is failing, rows go
  * back to the queue without an attempt instead of piling up timeouts.
  */
@@ -11,7 +16,7 @@ import { Cause, Context, DateTime, Duration, Effect, Exit, Layer, Metric, Option
 import { CircuitBreaker } from "effect/persistence"
 import { retryDelay } from "../config/Backoff.ts"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
-import { type ClaimedDelivery, DeliveryRepo } from "../storage/DeliveryRepo.ts"
+import { type ClaimedDelivery, type DeliveryChannel, DeliveryRepo } from "../storage/DeliveryRepo.ts"
 import { DeviceRepo } from "../storage/DeviceRepo.ts"
 import { RolloutGuard } from "../rollout/RolloutGuard.ts"
 import { deliveriesRecorded, deliveryLatency, emailsSent } from "../telemetry/Metrics.ts"
@@ -20,6 +25,7 @@ import { hashUserId } from "../telemetry/UserHash.ts"
 import { Channels, type SendOutcome } from "./Channels.ts"
 
 const ClaimBatch = 100
+const Loops: ReadonlyArray<DeliveryChannel> = ["push", "email"]
 
 export class DeliveryWorker extends Context.Service<DeliveryWorker, {
   /** Asks the worker to look for due rows now. */
@@ -33,7 +39,6 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
     const devices = yield* DeviceRepo
     const channels = yield* Channels
     const guard = yield* RolloutGuard
-    const wakeups = yield* Queue.sliding<void>(1)
     const breaker = yield* CircuitBreaker.make({
       tripPolicy: CircuitBreaker.consecutive(5),
       openDuration: Schedule.exponential("2 seconds"),
@@ -140,44 +145,52 @@ export class DeliveryWorker extends Context.Service<DeliveryWorker, {
         onSome: (email) => guarded("ses", [row], Effect.map(email.send(row.notification, row.target), (o) => [o]))
       })
 
-    const drainOnce = Effect.gen(function*() {
-      const claimed = yield* rows.claim(ClaimBatch, config.deliveryLease)
+    const sendClaimed = (channel: DeliveryChannel, claimed: ReadonlyArray<ClaimedDelivery>) => {
+      if (channel === "email") {
+        return Effect.forEach(claimed, (row) => traced("email", [row])(sendEmail(row)), { concurrency: 8, discard: true })
+      }
       const pushByNotification = new Map<string, Array<ClaimedDelivery>>()
-      const emails: Array<ClaimedDelivery> = []
       for (const row of claimed) {
-        if (row.channel === "email") emails.push(row)
-        else {
-          const group = pushByNotification.get(row.notification.id)
-          if (group === undefined) pushByNotification.set(row.notification.id, [row])
-          else group.push(row)
-        }
+        const group = pushByNotification.get(row.notification.id)
+        if (group === undefined) pushByNotification.set(row.notification.id, [row])
+        else group.push(row)
       }
-      yield* Effect.all([
-        Effect.forEach(pushByNotification.values(), (batch) => traced("push", batch)(sendPush(batch)), {
-          concurrency: 8,
-          discard: true
-        }),
-        Effect.forEach(emails, (row) => traced("email", [row])(sendEmail(row)), { concurrency: 8, discard: true })
-      ], { concurrency: 2, discard: true })
-      return claimed.length
-    }).pipe(
-      Effect.withSpan("DeliveryWorker.drainOnce"),
-      Effect.catchTag("StorageUnavailable", (error) =>
-        Effect.logWarning("delivery worker cannot reach the database", error.message).pipe(Effect.as(0)))
+      return Effect.forEach(pushByNotification.values(), (batch) => traced("push", batch)(sendPush(batch)), {
+        concurrency: 8,
+        discard: true
+      })
+    }
+
+    const drainChannel = (channel: DeliveryChannel) =>
+      Effect.gen(function*() {
+        const claimed = yield* rows.claim(channel, ClaimBatch, config.deliveryLease)
+        yield* sendClaimed(channel, claimed)
+        return claimed.length
+      }).pipe(
+        Effect.withSpan("DeliveryWorker.drainOnce", { attributes: { "herald.channel": channel } }),
+        Effect.catchTag("StorageUnavailable", (error) =>
+          Effect.logWarning(`${channel} delivery worker cannot reach the database`, error.message).pipe(Effect.as(0)))
+      )
+
+    const loops = yield* Effect.forEach(Loops, (channel) => Effect.map(Queue.sliding<void>(1), (wakeup) => ({ channel, wakeup })))
+    const loop = (channel: DeliveryChannel, wakeup: Queue.Queue<void>) =>
+      Effect.gen(function*() {
+        while (true) {
+          const handled = yield* drainChannel(channel)
+          if (handled < ClaimBatch) {
+            yield* Effect.raceFirst(Queue.take(wakeup), Effect.sleep(config.deliveryPoll))
+          }
+        }
+      }).pipe(Effect.catchCause((cause) => Effect.logError(`${channel} delivery worker stopped`, Cause.pretty(cause))))
+    yield* Effect.forEach(loops, ({ channel, wakeup }) => Effect.forkScoped(loop(channel, wakeup)), { discard: true })
+
+    const drainOnce = Effect.map(
+      Effect.forEach(Loops, drainChannel, { concurrency: "unbounded" }),
+      (handled) => handled.reduce((sum, n) => sum + n, 0)
     )
-
-    const loop = Effect.gen(function*() {
-      while (true) {
-        const handled = yield* drainOnce
-        if (handled < ClaimBatch) {
-          yield* Effect.raceFirst(Queue.take(wakeups), Effect.sleep(config.deliveryPoll))
-        }
-      }
+    return DeliveryWorker.of({
+      wake: Effect.forEach(loops, ({ wakeup }) => Queue.offer(wakeup, undefined), { discard: true }),
+      drainOnce
     })
-    yield* Effect.forkScoped(loop.pipe(
-      Effect.catchCause((cause) => Effect.logError("delivery worker stopped", Cause.pretty(cause)))
-    ))
-
-    return DeliveryWorker.of({ wake: Queue.offer(wakeups, undefined).pipe(Effect.asVoid), drainOnce })
   }))
 }

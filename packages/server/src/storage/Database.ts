@@ -19,6 +19,7 @@ import traceContext from "./migrations/0007_trace_context.ts"
 import replays from "./migrations/0008_replays.ts"
 import inAppCursor from "./migrations/0009_in_app_cursor.ts"
 import tokenRevocations from "./migrations/0010_token_revocations.ts"
+import deliveriesDueByChannel from "./migrations/0011_deliveries_due_by_channel.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -31,7 +32,8 @@ export const migrations = Migrator.fromRecord({
   "0007_trace_context": traceContext,
   "0008_replays": replays,
   "0009_in_app_cursor": inAppCursor,
-  "0010_token_revocations": tokenRevocations
+  "0010_token_revocations": tokenRevocations,
+  "0011_deliveries_due_by_channel": deliveriesDueByChannel
 })
 
 const runMigrations = Migrator.make({})

@@ -51,8 +51,8 @@ const ClaimedRow = Schema.Struct({
 })
 
 export class DeliveryRepo extends Context.Service<DeliveryRepo, {
-  /** Claims up to `limit` due rows (pending, failed and due, or sending with an expired lease). */
-  claim(limit: number, lease: Duration.Duration): Effect.Effect<ReadonlyArray<ClaimedDelivery>, StorageUnavailable>
+  /** Claims up to `limit` due rows of `channel` (pending, failed and due, or sending with an expired lease). */
+  claim(channel: DeliveryChannel, limit: number, lease: Duration.Duration): Effect.Effect<ReadonlyArray<ClaimedDelivery>, StorageUnavailable>
   /**
    * Marks a send done; answers how many times the row has now been sent beyond
    * the forced replays an operator asked for, so a number above 1 is a
@@ -77,15 +77,16 @@ export class DeliveryRepo extends Context.Service<DeliveryRepo, {
     const sql = yield* SqlClient.SqlClient
     const decodeClaimed = Schema.decodeUnknownEffect(Schema.Array(ClaimedRow))
 
-    const claim = Effect.fn("DeliveryRepo.claim")(function*(limit: number, lease: Duration.Duration) {
+    const claim = Effect.fn("DeliveryRepo.claim")(function*(channel: DeliveryChannel, limit: number, lease: Duration.Duration) {
       const rows = yield* sql`
         UPDATE deliveries d SET
           state = 'sending', attempts = d.attempts + 1, updated_at = now(),
           claimed_until = now() + make_interval(secs => ${SendState.seconds(lease)})
         FROM (
           SELECT id FROM deliveries
-          WHERE (state IN ('pending', 'failed') AND next_attempt_at <= now())
-             OR (state = 'sending' AND claimed_until < now())
+          WHERE channel = ${channel}
+            AND ((state IN ('pending', 'failed') AND next_attempt_at <= now())
+              OR (state = 'sending' AND claimed_until < now()))
           ORDER BY next_attempt_at
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED
