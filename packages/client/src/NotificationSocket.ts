@@ -46,9 +46,10 @@ export interface NotificationSocketOptions {
   /**
    * Reconnect delays: each is random between half and all of `min(maxMs, initialMs·2^attempt)`.
    * After the server went away (1001: a restart or deploy) or the connection dropped (1006), when
-   * every client of that node reconnects at once, the first delay is instead uniform in
-   * `[0, spreadMs]` (default 3,000), so a node's clients come back spread over seconds rather than
-   * all within a quarter of one. After a limit (4429) no delay is shorter than the server asked for.
+   * every client of that node reconnects at once, the delays until the next open are instead uniform
+   * in `[0, max(spreadMs, that cap)]` (spreadMs default 3,000), so a node's clients come back spread
+   * over seconds rather than all within a quarter of one, even when the node takes longer than that
+   * to return. After a limit (4429) no delay is shorter than the server asked for.
    */
   readonly backoff?: {
     readonly initialMs?: number | undefined
@@ -135,6 +136,8 @@ const make = Effect.fn("NotificationSocket.make")(function*(
   const seen = makeRecentIds(rememberedIds)
   let lastCursor: Cursor | undefined = settings.resumeFrom
   let attempt = 0
+  /** Set by a herd close (1001/1006), cleared by the next open. */
+  let spreading = false
   /** What the server's last `rate_limited` / `too_many_sockets` frame asked us to wait. */
   let serverRetryAfterMs = 0
   let delivered: Cursor | undefined
@@ -236,6 +239,7 @@ const make = Effect.fn("NotificationSocket.make")(function*(
             case "ready": {
               heartbeatMs = frame.heartbeatMs > 0 ? frame.heartbeatMs : defaultHeartbeatMs
               attempt = 0
+              spreading = false
               send = write
               yield* setState("open")
               yield* scheduleAck
@@ -295,9 +299,13 @@ const make = Effect.fn("NotificationSocket.make")(function*(
       }
       yield* setState("reconnecting")
       const cap = Math.min(maxMs, initialMs * 2 ** attempt)
-      const herd = attempt === 0 && (code === Socket.CloseCodes.goingAway || code === 1006)
+      if (attempt === 0 && (code === Socket.CloseCodes.goingAway || code === 1006)) spreading = true
       attempt++
-      const delay = herd ? yield* Random.nextBetween(0, spreadMs) : yield* Random.nextBetween(cap / 2, cap)
+      // Until a connection opens again, every redial of a herd stays spread: a node that takes longer
+      // to come back than the first spread would otherwise meet all the failed redials at once.
+      const delay = spreading
+        ? yield* Random.nextBetween(0, Math.max(spreadMs, cap))
+        : yield* Random.nextBetween(cap / 2, cap)
       const floor = code === Socket.CloseCodes.limited ? serverRetryAfterMs : 0
       serverRetryAfterMs = 0
       yield* Effect.sleep(Math.max(delay, floor))
