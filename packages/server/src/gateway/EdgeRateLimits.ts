@@ -8,9 +8,10 @@
  *
  * If the shared store fails, or does not answer within `SharedTimeout`, the
  * check is made against this node's own buckets instead (counted in
- * `herald_rate_limit_fallbacks_total`): a Redis outage or a slow Redis
- * neither refuses calls nor adds its latency to them, and the edge is still
- * limited, per node, while it lasts.
+ * `herald_rate_limit_fallbacks_total`): a Redis outage refuses no call and
+ * (the client has no offline queue) delays none, a slow Redis delays a call
+ * by `SharedTimeout` at most, and the edge is still limited, per node, while
+ * it lasts.
  */
 import { Context, Duration, Effect, Layer, Option } from "effect"
 import { RateLimiter } from "effect/persistence"
