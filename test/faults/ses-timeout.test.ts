@@ -13,13 +13,10 @@
  */
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client/HeraldClient"
-import { ChannelsFromEnv } from "@herald/server"
 import { RequestTimeout } from "@herald/server/channels/email/EmailSender"
-import { ConfigProvider, Context, Duration, Effect, Layer, References } from "effect"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { Context, Duration, Effect, Layer, References } from "effect"
 import { eventually } from "../support/eventually.ts"
+import { channelsToFakes } from "../support/FakeChannels.ts"
 import { makeFakeFcm, makeServiceAccount } from "../support/FakeFcm.ts"
 import { openRaw, titleOf } from "../support/RawSocket.ts"
 import { SesEmulator } from "../support/SesEmulator.ts"
@@ -53,23 +50,12 @@ it.live("a hanging SES: emails time out and are retried, sockets are not held up
     const proxy = yield* stallingProxy({ host: "127.0.0.1", port: Number(new URL(ses.url).port) })
     const account = makeServiceAccount(ProjectId)
     const fcm = yield* makeFakeFcm({ serviceAccountKey: account.publicKey })
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => mkdtempSync(join(tmpdir(), "herald-ses-hang-"))),
-      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-    )
-    writeFileSync(join(dir, "service-account.json"), account.json)
-    const env = {
-      FCM_PROJECT_ID: ProjectId,
-      FCM_CREDENTIALS: join(dir, "service-account.json"),
-      FCM_ENDPOINT: fcm.url,
-      FCM_TLS_INSECURE: "true",
-      SES_FROM: "herald@example.com",
-      SES_REGION: "us-east-1",
-      SES_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
-      AWS_ACCESS_KEY_ID: "test",
-      AWS_SECRET_ACCESS_KEY: "test"
-    }
-    const channels = ChannelsFromEnv.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+    const channels = yield* channelsToFakes({
+      projectId: ProjectId,
+      serviceAccountJson: account.json,
+      fcmUrl: fcm.url,
+      sesUrl: `http://127.0.0.1:${proxy.port}`
+    })
     const database = yield* testDatabase
     const server = yield* testServer({ databaseUrl: database.url, channels, retryBase: "100 millis", deliveryPoll: "100 millis" }).pipe(
       Effect.provideService(References.MinimumLogLevel, "Error")

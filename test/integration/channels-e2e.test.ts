@@ -6,12 +6,9 @@
  */
 import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
-import { ChannelsFromEnv } from "@herald/server"
-import { ConfigProvider, Context, Effect, Layer, References } from "effect"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { Context, Effect, Layer, References } from "effect"
 import { eventually } from "../support/eventually.ts"
+import { channelsToFakes } from "../support/FakeChannels.ts"
 import { makeFakeFcm, makeServiceAccount } from "../support/FakeFcm.ts"
 import { SesEmulator } from "../support/SesEmulator.ts"
 import { query, testDatabase } from "../support/TestDatabase.ts"
@@ -24,20 +21,7 @@ const setup = Effect.gen(function*() {
   const account = makeServiceAccount(ProjectId)
   const fcm = yield* makeFakeFcm({ serviceAccountKey: account.publicKey })
   const ses = yield* SesEmulator.make
-  const dir = mkdtempSync(join(tmpdir(), "herald-e2e-"))
-  writeFileSync(join(dir, "service-account.json"), account.json)
-  const env = {
-    FCM_PROJECT_ID: ProjectId,
-    FCM_CREDENTIALS: join(dir, "service-account.json"),
-    FCM_ENDPOINT: fcm.url,
-    FCM_TLS_INSECURE: "true",
-    SES_FROM: "herald@example.com",
-    SES_REGION: "us-east-1",
-    SES_ENDPOINT: ses.url,
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test"
-  }
-  const channels = ChannelsFromEnv.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+  const channels = yield* channelsToFakes({ projectId: ProjectId, serviceAccountJson: account.json, fcmUrl: fcm.url, sesUrl: ses.url })
   const database = yield* testDatabase
   const server = yield* testServer({ databaseUrl: database.url, channels, retryBase: "50 millis", deliveryPoll: "100 millis" }).pipe(
     Effect.provideService(References.MinimumLogLevel, "Warn")
