@@ -13,6 +13,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Server, type Socket } from "node:net"
+import { linkPair } from "./SocketPair.ts"
 import { freePort } from "./TestServer.ts"
 
 export interface StallingProxy {
@@ -61,16 +62,7 @@ export const stallingProxy = (
       }
       forwarded++
       const upstream = createConnection(target)
-      passing.add(client)
-      passing.add(upstream)
-      const drop = () => {
-        client.destroy()
-        upstream.destroy()
-        passing.delete(client)
-        passing.delete(upstream)
-      }
-      client.on("error", drop).on("close", drop)
-      upstream.on("error", drop).on("close", drop)
+      linkPair(client, upstream, passing)
       client.pipe(upstream)
       upstream.pipe(client)
     }

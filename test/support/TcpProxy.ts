@@ -5,6 +5,7 @@
  */
 import { Effect, type Scope } from "effect"
 import { createConnection, createServer, type Server, type Socket } from "node:net"
+import { linkPair } from "./SocketPair.ts"
 import { freePort } from "./TestServer.ts"
 
 export interface TcpProxy {
@@ -33,16 +34,7 @@ export const tcpProxy = (target: { readonly host: string; readonly port: number 
     const listen = Effect.callback<void>((resume) => {
       const next = createServer((client) => {
         const upstream = createConnection(target)
-        open.add(client)
-        open.add(upstream)
-        const drop = () => {
-          client.destroy()
-          upstream.destroy()
-          open.delete(client)
-          open.delete(upstream)
-        }
-        client.on("error", drop).on("close", drop)
-        upstream.on("error", drop).on("close", drop)
+        linkPair(client, upstream, open)
         forward(client, upstream)
         forward(upstream, client)
       })
