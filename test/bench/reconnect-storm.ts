@@ -16,8 +16,8 @@
  */
 import { Effect, Exit } from "effect"
 import { cpus } from "node:os"
-import { parseArgs } from "node:util"
 import { percentiles, reconnectStorm } from "../support/ReconnectStorm.ts"
+import { benchFlags } from "./support/benchFlags.ts"
 
 const usage = `usage: node test/bench/reconnect-storm.ts [options]   (or: npm run bench:reconnect -- [options])
   --clients N      sockets, one user each (default 1000; --quick 300)
@@ -27,37 +27,18 @@ const usage = `usage: node test/bench/reconnect-storm.ts [options]   (or: npm ru
 Prints one JSON document on stdout; exits 1 when a client did not come back or a notification was lost or doubled.
 `
 
-const parsed = (() => {
-  try {
-    return parseArgs({
-      options: {
-        help: { type: "boolean", short: "h", default: false },
-        clients: { type: "string" },
-        "spread-ms": { type: "string" },
-        quick: { type: "boolean", default: false },
-        "json-only": { type: "boolean", default: false }
-      },
-      strict: true
-    })
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${usage}`)
-    process.exit(2)
-  }
-})()
-if (parsed.values.help) {
-  process.stdout.write(usage)
-  process.exit(0)
-}
-const args = parsed.values
+const { bad, values: args } = benchFlags(usage, {
+  help: { type: "boolean", short: "h", default: false },
+  clients: { type: "string" },
+  "spread-ms": { type: "string" },
+  quick: { type: "boolean", default: false },
+  "json-only": { type: "boolean", default: false }
+})
 
 const integer = (name: string, raw: string | undefined, fallback: number | undefined, min: number): number | undefined => {
   if (raw === undefined) return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < min) {
-    process.stderr.write(`--${name} must be an integer >= ${min}, got ${raw}\n${usage}`)
-    process.exit(2)
-  }
-  return value
+  return Number.isInteger(value) && value >= min ? value : bad(`--${name} must be an integer >= ${min}, got ${raw}`)
 }
 const clients = integer("clients", args.clients, args.quick ? 300 : 1000, 1) ?? 1000
 const spreadMs = integer("spread-ms", args["spread-ms"], undefined, 0)
