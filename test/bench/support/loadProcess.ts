@@ -98,6 +98,8 @@ export const forkLoad = <In extends Serializable, S extends Schema.ConstraintDec
       listeners.set(tag, forTag)
     },
     exit: async (timeoutMs) => {
+      // A load process exits when its parent lets go of it (ipc.ts); the kill is for one that hangs.
+      if (child.connected) child.disconnect()
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
       const code = await exited
       clearTimeout(timer)
