@@ -1,9 +1,10 @@
 /**
- * The two statements a batch of publishes costs, whatever the number of
- * users in it: one lookup of the rows that share an idempotency key or an id
- * with the items (skipped when no item has a key), and one insert that takes
- * every user's next cursors and stores the rows and their delivery rows.
- * Both are single statements, so a batch is atomic without a transaction.
+ * The statements that store a batch of publishes, whatever the number of
+ * users in it: one insert that takes every user's next cursors and stores
+ * the rows and their delivery rows, and, only after that insert collided on
+ * a unique constraint, one lookup of the rows that share an idempotency key
+ * or an id with the items. Both are single statements, so a batch is atomic
+ * without a transaction.
  */
 import { Notification, type NotificationId, type UserId } from "@herald/domain"
 import { DateTime, Effect, Schema } from "effect"
