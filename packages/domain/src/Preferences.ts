@@ -114,10 +114,11 @@ export type PreferenceOverrides = typeof PreferenceOverrides.Type
 
 export const kinds: ReadonlyArray<NotificationKind> = ["mention", "assignment", "status_update"]
 
+const emailFirstDefaults = new KindPreferences({ inApp: true, push: false, email: "immediate" })
+const realtimeDefaults = new KindPreferences({ inApp: true, push: true, email: "digest" })
+
 export const defaultKindPreferences = (existingBeforeRollout: boolean): KindPreferences =>
-  existingBeforeRollout
-    ? new KindPreferences({ inApp: true, push: false, email: "immediate" })
-    : new KindPreferences({ inApp: true, push: true, email: "digest" })
+  existingBeforeRollout ? emailFirstDefaults : realtimeDefaults
 
 /** The effective preferences from what is stored. */
 export const resolvePreferences = (stored: {
@@ -128,7 +129,12 @@ export const resolvePreferences = (stored: {
   readonly digest: DigestSettings
 }): Preferences => {
   const base = defaultKindPreferences(stored.existingBeforeRollout)
-  const kind = (k: NotificationKind) => new KindPreferences({ ...base, ...stored.overrides[k] })
+  // Every publish resolves its user's preferences: the parts made of decoded values (the
+  // defaults and the overrides) are not checked again; the whole, with the stored address, is.
+  const kind = (k: NotificationKind) => {
+    const override = stored.overrides[k]
+    return override === undefined ? base : new KindPreferences({ ...base, ...override }, { disableChecks: true })
+  }
   return new Preferences({
     userId: stored.userId,
     existingBeforeRollout: stored.existingBeforeRollout,
@@ -137,7 +143,7 @@ export const resolvePreferences = (stored: {
       mention: kind("mention"),
       assignment: kind("assignment"),
       status_update: kind("status_update")
-    }),
+    }, { disableChecks: true }),
     digest: stored.digest
   })
 }
