@@ -49,14 +49,15 @@ const recorder = () => {
 const waitForCount = (received: ReadonlyArray<unknown>, count: number) =>
   eventually(Effect.sync(() => received.length), (n) => n >= count)
 
-/** Subscribes in a scope of its own, closed by the caller to make the listener leave. */
+/** Subscribes until the returned scope is closed, which makes the listener leave. */
 const subscribeUntilClosed = Effect.fnUntraced(function*(
   bus: FanoutBus["Service"],
   userId: UserId,
   listener: (m: FanoutMessage) => void
 ) {
   const scope = yield* Scope.make()
-  yield* bus.subscribe(userId, listener).pipe(Scope.provide(scope))
+  const unsubscribe = yield* bus.subscribe(userId, listener)
+  yield* Scope.addFinalizer(scope, Effect.sync(unsubscribe))
   return scope
 })
 

@@ -26,9 +26,9 @@
  * `onGap`, so the gateway makes those sockets catch up from PostgreSQL.
  */
 import { ConfigurationError, Cursor, NotificationKind, UserId } from "@herald/domain"
-import { Effect, Exit, Fiber, FiberSet, Layer, Redacted, Schema, SchemaIssue, type Scope } from "effect"
+import { Effect, Exit, Fiber, FiberSet, Layer, Redacted, Schema, SchemaIssue } from "effect"
 import { createClient } from "redis"
-import { FanoutBus, type FanoutListener, type FanoutMessage } from "./FanoutBus.ts"
+import { FanoutBus, type FanoutListener, type FanoutMessage, type Unsubscribe } from "./FanoutBus.ts"
 
 /** The Redis channel that carries `userId`'s frames. */
 export const fanoutChannel = (userId: UserId): string => `herald:u:${userId}`
@@ -185,46 +185,50 @@ const make = Effect.fnUntraced(function*(url: Redacted.Redacted<string>) {
     ))
   })
 
-  const subscribe = (
-    userId: UserId,
-    listener: FanoutListener,
-    onGap?: () => void
-  ): Effect.Effect<void, never, Scope.Scope> =>
-    Effect.acquireRelease(
-      Effect.sync(() => {
-        const existing = channels.get(userId)
-        if (existing !== undefined) {
-          existing.listeners.add(listener)
-          if (onGap !== undefined) existing.gaps.set(listener, onGap)
-          return existing
-        }
-        const entry: UserChannel = { listeners: new Set([listener]), ready: undefined, gaps: new Map() }
-        if (onGap !== undefined) entry.gaps.set(listener, onGap)
-        channels.set(userId, entry)
-        // Sent synchronously, so SUBSCRIBE and UNSUBSCRIBE reach Redis in the order of the map changes.
-        entry.ready = run(confirmSubscribed(userId, entry, subscriber.subscribe(fanoutChannel(userId), onMessage)))
-        return entry
-      }),
-      (entry) =>
-        Effect.sync(() => {
-          entry.listeners.delete(listener)
-          entry.gaps.delete(listener)
-          if (entry.listeners.size > 0 || channels.get(userId) !== entry) return
-          channels.delete(userId)
-          // With the listener, so the client marks the channel as unsubscribing and a user who comes
-          // back before Redis answers gets a fresh SUBSCRIBE instead of joining the dying one.
-          const unsubscribed = subscriber.unsubscribe(fanoutChannel(userId), onMessage)
-          run(
-            Effect.tryPromise(() => unsubscribed).pipe(
-              Effect.catch((error) =>
-                Effect.logDebug("fan-out unsubscribe failed", { userId, error: errorMessage(error.cause) })
-              )
-            )
-          )
-        })
-    ).pipe(
-      Effect.flatMap((entry) => entry.ready === undefined ? Effect.void : Fiber.join(entry.ready))
+  const join = (userId: UserId, listener: FanoutListener, onGap: (() => void) | undefined): UserChannel => {
+    const existing = channels.get(userId)
+    if (existing !== undefined) {
+      existing.listeners.add(listener)
+      if (onGap !== undefined) existing.gaps.set(listener, onGap)
+      return existing
+    }
+    const entry: UserChannel = { listeners: new Set([listener]), ready: undefined, gaps: new Map() }
+    if (onGap !== undefined) entry.gaps.set(listener, onGap)
+    channels.set(userId, entry)
+    // Sent synchronously, so SUBSCRIBE and UNSUBSCRIBE reach Redis in the order of the map changes.
+    entry.ready = run(confirmSubscribed(userId, entry, subscriber.subscribe(fanoutChannel(userId), onMessage)))
+    return entry
+  }
+
+  const leave = (userId: UserId, listener: FanoutListener, entry: UserChannel) => {
+    entry.listeners.delete(listener)
+    entry.gaps.delete(listener)
+    if (entry.listeners.size > 0 || channels.get(userId) !== entry) return
+    channels.delete(userId)
+    // With the listener, so the client marks the channel as unsubscribing and a user who comes
+    // back before Redis answers gets a fresh SUBSCRIBE instead of joining the dying one.
+    const unsubscribed = subscriber.unsubscribe(fanoutChannel(userId), onMessage)
+    run(
+      Effect.tryPromise(() => unsubscribed).pipe(
+        Effect.catch((error) => Effect.logDebug("fan-out unsubscribe failed", { userId, error: errorMessage(error.cause) }))
+      )
     )
+  }
+
+  const subscribe = (userId: UserId, listener: FanoutListener, onGap?: () => void): Effect.Effect<Unsubscribe> =>
+    Effect.suspend(() => {
+      const entry = join(userId, listener, onGap)
+      let joined = true
+      const unsubscribe = () => {
+        if (!joined) return
+        joined = false
+        leave(userId, listener, entry)
+      }
+      // A caller that stops waiting for Redis's confirmation leaves at once.
+      return entry.ready === undefined
+        ? Effect.succeed(unsubscribe)
+        : Fiber.join(entry.ready).pipe(Effect.onInterrupt(() => Effect.sync(unsubscribe)), Effect.as(unsubscribe))
+    })
 
   // After a subscriber reconnect: make sure every wanted channel is subscribed, then let the
   // subscribers catch up on what Redis dropped while it was away.

@@ -2,7 +2,7 @@
  * How many authenticated sockets of a user this node holds, for `Presence`.
  *
  * Counted on the fan-out bus rather than in the gateway: the gateway
- * subscribes to the bus once per socket when it authenticates and closes
+ * subscribes to the bus once per socket when it authenticates and ends
  * that subscription when the socket goes, so the live subscriptions of a
  * user are their open sockets. `counting(bus)` wraps the bus the gateway is
  * given and counts them; nothing else subscribes to the bus (publishers only
@@ -29,11 +29,24 @@ export class LocalSockets extends Context.Service<LocalSockets, {
       }
       const counted = FanoutBus.of({
         publish: inner.publish,
-        // Counted from before the inner subscribe (which may wait for Redis) until its scope closes.
+        // Counted from before the inner subscribe (which may wait for Redis) until it ends, once.
         subscribe: (userId, listener, onGap) =>
-          Effect.acquireRelease(Effect.sync(() => change(userId, 1)), () => Effect.sync(() => change(userId, -1))).pipe(
-            Effect.andThen(inner.subscribe(userId, listener, onGap))
-          )
+          Effect.suspend(() => {
+            change(userId, 1)
+            let counted = true
+            const uncount = () => {
+              if (!counted) return
+              counted = false
+              change(userId, -1)
+            }
+            return inner.subscribe(userId, listener, onGap).pipe(
+              Effect.onInterrupt(() => Effect.sync(uncount)),
+              Effect.map((unsubscribe) => () => {
+                unsubscribe()
+                uncount()
+              })
+            )
+          })
       })
       return Context.make(FanoutBus, counted).pipe(
         Context.add(LocalSockets, LocalSockets.of({ countOf: (userId) => counts.get(userId) ?? 0 }))

@@ -20,12 +20,12 @@
  * of those clients may come back and resume from its cursor: nothing is lost.
  */
 import { Cursor, Socket, type TokenRejected, type UserId } from "@herald/domain"
-import { Context, Duration, Effect, Exit, FiberSet, Layer, Option, References, Schedule, Schema, Scope, SchemaIssue, type Tracer } from "effect"
+import { Context, Duration, Effect, Exit, FiberSet, Layer, Option, References, Schedule, Schema, SchemaIssue, type Tracer } from "effect"
 import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { type RawData, type WebSocket, WebSocketServer } from "ws"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
-import { FanoutBus, type FanoutMessage } from "../fanout/FanoutBus.ts"
+import { FanoutBus, type FanoutMessage, type Unsubscribe } from "../fanout/FanoutBus.ts"
 import { notificationFrameText } from "../fanout/NotificationFrames.ts"
 import { AckWriter } from "../storage/AckWriter.ts"
 import { NotificationRepo } from "../storage/NotificationRepo.ts"
@@ -75,9 +75,10 @@ interface Connection {
   buffer: Array<FanoutMessage>
   lastSeen: number
   lastPing: number
-  subscription: Scope.Closeable | undefined
+  subscription: Unsubscribe | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
-  userHash: string
+  /** The user's pseudonym in spans (`hashUserId`), made when a span first needs it. */
+  userHash: string | undefined
   /**
    * Frames written live and not acked yet: for the ack latency and the ack span. Made at the
    * first frame written: most sockets sit idle, and an empty Map per socket adds up.
@@ -107,6 +108,13 @@ const formatIssue = SchemaIssue.makeFormatterDefault()
 const encodeServerFrame = Schema.encodeSync(Socket.ServerFrame)
 // A function, so TypeScript does not narrow `state` across the yields where a close event can change it.
 const isClosed = (conn: Connection) => conn.state === "closed"
+const userHashOf = (conn: Connection) => conn.userHash ??= conn.userId === undefined ? "" : hashUserId(conn.userId)
+// A cleared timer's object stays reachable while the connection points at it.
+const clearAuthTimer = (conn: Connection) => {
+  if (conn.authTimer === undefined) return
+  clearTimeout(conn.authTimer)
+  conn.authTimer = undefined
+}
 const frameText = (frame: Socket.ServerFrame) => JSON.stringify(encodeServerFrame(frame))
 const pingText = frameText(new Socket.PingFrame({ type: "ping" }))
 const pongText = frameText(new Socket.PongFrame({ type: "pong" }))
@@ -224,7 +232,7 @@ function make() {
         deliverySpan("Delivery.socket", parent, writtenAt, {
           "herald.channel": "in_app",
           "herald.kind": message.kind,
-          "herald.user": conn.userHash,
+          "herald.user": userHashOf(conn),
           "herald.attempt": 1,
           "herald.outcome": "written",
           "herald.cursor": message.cursor
@@ -251,7 +259,7 @@ function make() {
         deliverySpan("Delivery.ack", entry.parent, entry.writtenAt, {
           "herald.channel": "in_app",
           "herald.kind": entry.kind,
-          "herald.user": conn.userHash,
+          "herald.user": userHashOf(conn),
           "herald.outcome": "acked",
           "herald.cursor": sent
         })
@@ -284,10 +292,10 @@ function make() {
       else perIp.set(conn.ip, fromIp)
       conn.state = "closed"
       connections.delete(conn)
-      if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
-      const subscription = conn.subscription
+      clearAuthTimer(conn)
+      const unsubscribe = conn.subscription
       conn.subscription = undefined
-      if (subscription !== undefined) run(Scope.close(subscription, Exit.void))
+      unsubscribe?.()
     }
 
     const deliver = (conn: Connection, message: FanoutMessage) => {
@@ -382,7 +390,7 @@ function make() {
     const authenticate = Effect.fn("SocketGateway.authenticate")(function*(conn: Connection, frame: Socket.AuthFrame) {
       const { issuedAt, userId } = yield* tokens.verify(frame.token)
       if (conn.state !== "authenticating") return
-      if (conn.authTimer !== undefined) clearTimeout(conn.authTimer)
+      clearAuthTimer(conn)
       const sockets = byUser.get(userId)
       if (limits.socketsPerUser > 0 && (sockets?.size ?? 0) >= limits.socketsPerUser) {
         rateLimitedUnsafe("sockets_per_user", context)
@@ -393,20 +401,16 @@ function make() {
       else sockets.add(conn)
       conn.userId = userId
       conn.issuedAt = issuedAt
-      conn.userHash = hashUserId(userId)
       conn.state = "syncing"
       socketConnects.updateUnsafe(1, context)
       if (frame.resume !== undefined) socketReconnects.updateUnsafe(1, context)
       guard.window.sessionOpened(frame.resume !== undefined)
       socketsLive.modifyUnsafe(1, context)
       yield* Effect.annotateCurrentSpan({ resume: frame.resume ?? -1 })
-      const subscription = yield* Scope.make()
-      yield* bus.subscribe(userId, (message) => deliver(conn, message), () => onGap(conn)).pipe(
-        Scope.provide(subscription)
-      )
-      // The socket may have closed while this fiber ran; then nobody else would close the subscription.
-      if (isClosed(conn)) return yield* Scope.close(subscription, Exit.void)
-      conn.subscription = subscription
+      const unsubscribe = yield* bus.subscribe(userId, (message) => deliver(conn, message), () => onGap(conn))
+      // The socket may have closed while this fiber ran; then nobody else would end the subscription.
+      if (isClosed(conn)) return unsubscribe()
+      conn.subscription = unsubscribe
       const latest = yield* repo.latestCursor(userId)
       send(conn, frameText(new Socket.ReadyFrame({ type: "ready", userId, cursor: latest, heartbeatMs })))
       const sent = frame.resume === undefined
@@ -477,7 +481,7 @@ function make() {
         subscription: undefined,
         authTimer: undefined,
         gapUntil: NoCursor,
-        userHash: "",
+        userHash: undefined,
         unacked: undefined,
       }
       connections.add(conn)
