@@ -27,6 +27,7 @@ import { definitions, headlineDirection, ratios, type RunFigures, runFigures } f
 import { type RunOutcome, type RunPlan, runOnce, stopCurrentRun } from "./support/compareRun.ts"
 import { compareTable } from "./support/compareTable.ts"
 import { topSelfTime } from "./support/cpuProfile.ts"
+import { summarizeHeap } from "./support/heapSnapshot.ts"
 import { machine, versions } from "./support/versions.ts"
 import { fileLimit } from "./support/system.ts"
 
@@ -86,6 +87,7 @@ const main = async (): Promise<number> => {
   const runs: Array<RunFigures> = []
   const failed: Array<Extract<RunOutcome, { _tag: "failed" }>> = []
   let profile: ReturnType<typeof topSelfTime> = null
+  let heap: ReturnType<typeof summarizeHeap> = null
   for (const outcome of outcomes) {
     if (outcome._tag === "failed") {
       failed.push(outcome)
@@ -94,6 +96,8 @@ const main = async (): Promise<number> => {
     runs.push(runFigures(outcome.readings))
     const dir = outcome.readings.profileDir
     if (dir !== null && profile === null) profile = topSelfTime(dir, root)
+    const snapshot = outcome.readings.heapSnapshot
+    if (snapshot !== null && heap === null) heap = summarizeHeap(snapshot, outcome.readings.plan.sockets)
   }
   const ratioRows = ratios(runs)
   const herald = runs.filter((run) => run.system === "herald" || run.system === "herald-cluster")
@@ -118,6 +122,7 @@ const main = async (): Promise<number> => {
     skipped,
     failed,
     profile,
+    heap,
     verdict: { ...verdict, exitCode }
   }
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
@@ -126,6 +131,13 @@ const main = async (): Promise<number> => {
     if (profile !== null) {
       process.stderr.write(`\n  embedded Herald server, top self time (${profile.file}):\n`)
       for (const f of profile.functions) process.stderr.write(`  ${f.selfMs.toFixed(0).padStart(8)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}\n`)
+    }
+    if (heap !== null) {
+      process.stderr.write(`\n  embedded Herald server heap with ${heap.sockets} idle sockets: ${heap.totalMb} MB (${heap.file})\n`)
+      process.stderr.write(`  ${"kind".padEnd(50)} ${"count".padStart(9)} ${"KB".padStart(8)} ${"/socket".padStart(8)} ${"B/socket".padStart(9)}\n`)
+      for (const k of heap.top) {
+        process.stderr.write(`  ${k.kind.padEnd(50)} ${String(k.count).padStart(9)} ${String(k.kb).padStart(8)} ${String(k.perSocket).padStart(8)} ${String(k.bytesPerSocket).padStart(9)}\n`)
+      }
     }
     process.stderr.write(`\n  ${report.durationS} s; Herald lost ${verdict.heraldLost}, duplicated ${verdict.heraldDuplicates}; exit ${exitCode}\n`)
   }

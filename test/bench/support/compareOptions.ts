@@ -25,6 +25,9 @@ export const usage = `usage: node test/bench/compare.ts [options]   (or: pnpm be
   --warmup N               unmeasured publishes before each run, one per user in turn (default 300; --quick 100)
   --drain-timeout MS       after publishing, wait this long without progress for the last frames (default 10000)
   --profile                run the embedded Herald server under node --cpu-prof; report its top self-time functions
+  --heap-snapshot          write a heap snapshot of the embedded Herald server once its sockets are open and idle;
+                           report what it holds by object kind, per socket (the server stops while it writes
+                           the snapshot, so that run's latency figures are not comparable)
   --quick                  1,000 sockets, 200/s for 5 s, every system; exits 1 if Herald lost or duplicated anything
   --json-only              no table on stderr
 Every run (system x sockets x rate) gets fresh servers. Prints one JSON document on stdout;
@@ -46,6 +49,7 @@ const { bad, values: args } = benchFlags(usage, {
   "drain-timeout": { type: "string" },
   warmup: { type: "string" },
   profile: { type: "boolean", default: false },
+  "heap-snapshot": { type: "boolean", default: false },
   quick: { type: "boolean", default: false },
   "json-only": { type: "boolean", default: false }
 })
@@ -95,6 +99,7 @@ export const config = {
   // After the sockets are open, before RSS is read: handshakes' garbage has a chance to go.
   settleMs: quick ? 1_000 : 3_000,
   profile: args.profile,
+  heapSnapshot: args["heap-snapshot"],
   jsonOnly: args["json-only"]
 }
 export type CompareConfig = typeof config

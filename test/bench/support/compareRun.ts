@@ -19,6 +19,7 @@ import type { CompareConfig, SystemName } from "./compareOptions.ts"
 import { type RunningSystem, startSystem } from "./compareSystems.ts"
 import { forkLoad, type LoadProcess } from "./loadProcess.ts"
 import { readStoreCpu, storeCpuDelta } from "./storeCpu.ts"
+import { snapshotWritten } from "./heapSnapshot.ts"
 import { readCpuSeconds } from "./system.ts"
 import {
   FromPublisher,
@@ -52,6 +53,8 @@ export interface RunReadings {
   readonly generatorCpuSeconds: number
   readonly logs: Awaited<ReturnType<RunningSystem["stop"]>>
   readonly profileDir: string | null
+  /** The embedded server's heap snapshot with its sockets open (with `--heap-snapshot`). */
+  readonly heapSnapshot: string | null
 }
 
 export type RunOutcome =
@@ -146,6 +149,7 @@ export const runOnce = async (
     generators.forEach((generator, g) => generator.on("progress", (p) => progress.set(g, { received: p.received })))
     await sleep(config.settleMs)
     const rssWithSocketsMb = totalRss(system)
+    const heapSnapshot = system.heapDir === null ? null : await takeHeapSnapshot(system, system.heapDir, say)
 
     say(`${label} warming up, then publishing ${publishes} at ${plan.ratePerSecond}/s for ${config.seconds} s, up to ${config.publishBatch} per call`)
     const publishing: PublisherProcess = forkLoad("publish.ts", FromPublisher)
@@ -207,7 +211,8 @@ export const runOnce = async (
         store: storeCpuDelta(storeBefore, storeAfter),
         generatorCpuSeconds: sum(receipts.map((r) => r.cpuSeconds)),
         logs,
-        profileDir: system.profileDir
+        profileDir: system.profileDir,
+        heapSnapshot
       }
     }
   } catch (error: unknown) {
@@ -217,4 +222,14 @@ export const runOnce = async (
     await current.stop()
     current.stop = undefined
   }
+}
+
+/** Asks the embedded server for a heap snapshot (SIGUSR2, `--heapsnapshot-signal`) and waits until it is written. */
+const takeHeapSnapshot = async (system: RunningSystem, dir: string, say: (line: string) => void): Promise<string | null> => {
+  const [server] = system.servers
+  if (server === undefined) return null
+  process.kill(server.pid, "SIGUSR2")
+  const file = await snapshotWritten(dir, 180_000)
+  say(file === null ? "heap snapshot: none written within 180 s" : `heap snapshot: ${file}`)
+  return file
 }

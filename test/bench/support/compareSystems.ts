@@ -45,6 +45,8 @@ export interface RunningSystem {
   readonly redisUrl: string | null
   /** Where the embedded server wrote its CPU profile (with `--profile`). */
   readonly profileDir: string | null
+  /** Where the embedded server writes a heap snapshot on SIGUSR2 (with `--heap-snapshot`). */
+  readonly heapDir: string | null
   /** Stops everything; logs are kept (and returned) only when a server logged a warning or worse. */
   stop(): Promise<{ readonly logErrors: number; readonly logWarnings: number; readonly keptLogs: ReadonlyArray<string> }>
 }
@@ -91,6 +93,11 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
       case "herald": {
         const database = await withScope(scope, testDatabase)
         const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "herald-bench-profile-")) : null
+        const heapDir = config.heapSnapshot ? mkdtempSync(join(tmpdir(), "herald-bench-heap-")) : null
+        const nodeArgs = [
+          ...(profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+          ...(heapDir === null ? [] : ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${heapDir}`])
+        ]
         const server = await startServer({
           root,
           databaseUrl: database.url,
@@ -98,7 +105,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           adminKey,
           tokenSecret,
           label: "herald",
-          ...(profileDir === null ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] })
+          ...(nodeArgs.length === 0 ? {} : { nodeArgs })
         })
         servers.push(server)
         return {
@@ -110,6 +117,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           databaseName: database.name,
           redisUrl: null,
           profileDir,
+          heapDir,
           stop
         }
       }
@@ -143,6 +151,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           databaseName: database.name,
           redisUrl: redis.url,
           profileDir: null,
+          heapDir: null,
           stop
         }
       }
@@ -158,6 +167,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           databaseName: null,
           redisUrl: null,
           profileDir: null,
+          heapDir: null,
           stop
         }
       }
@@ -180,6 +190,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           databaseName: null,
           redisUrl: redis.url,
           profileDir: null,
+          heapDir: null,
           stop
         }
       }
