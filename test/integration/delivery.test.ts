@@ -21,7 +21,11 @@ const cursorsOf = (frames: ReadonlyArray<ServerFrame>) =>
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
-layer(Herald.layer(), { excludeTestServices: true, timeout: "120 seconds" })("delivery", (it) => {
+// The churn test drops its connections on purpose (1006), which the rollout guard rightly counts
+// as failed sessions: with enough of them it trips the kill switch ("socket_error_rate 0.99"
+// in a failed run's log), and the tests after it see no real-time frames at all (about 1 run
+// in 20 failed so). The guard has tests of its own.
+layer(Herald.layer({ guard: { enabled: false } }), { excludeTestServices: true, timeout: "120 seconds" })("delivery", (it) => {
   it.effect("a published notification reaches the user's NotificationSocket with every field", () =>
     Effect.gen(function*() {
       const herald = yield* Herald
