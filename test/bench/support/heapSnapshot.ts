@@ -49,7 +49,8 @@ export const summarizeHeap = (file: string, sockets: number, limit = 20): HeapSu
   for (let i = 0; i < parsed.nodes.length; i += width) {
     const type = String(typeNames[parsed.nodes[i + typeAt] ?? 0])
     const size = parsed.nodes[i + sizeAt] ?? 0
-    const name = type.includes("string") ? "" : type === "code" ? "" : (parsed.strings[parsed.nodes[i + nameAt] ?? 0] ?? "").slice(0, 48)
+    // A string's or code's name is its text; anything else is named by its constructor or kind.
+    const name = type.includes("string") || type === "code" ? "" : (parsed.strings[parsed.nodes[i + nameAt] ?? 0] ?? "").slice(0, 48)
     const kind = type.includes("string") ? "string" : name === "" ? type : `${type} ${name}`
     const entry = kinds.get(kind) ?? { count: 0, bytes: 0 }
     entry.count++
