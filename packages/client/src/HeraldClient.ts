@@ -115,8 +115,8 @@ export class HeraldClient extends Context.Service<HeraldClient, {
   /**
    * The same client over the `HttpClient` the app provides. `fetch` works in browsers and Node
    * alike but is the costly part of a call in Node: an app that publishes a lot from Node should
-   * provide `NodeHttpClient.layerUndici` from `@effect/platform-node`, which costs about a quarter
-   * of `fetch`'s CPU per call (docs/performance.md).
+   * provide `NodeHttpClient.layerUndici` from `@effect/platform-node`: the bench's publisher used a
+   * third less CPU per `Notify` call with it (docs/performance.md).
    *
    * @example
    * ```ts
