@@ -13,7 +13,7 @@ import { MigrationsLayer } from "@herald/server/storage/Database"
 import type { PublishRequest } from "@herald/server/storage/NotificationWriter"
 import type { PublishItem, Route } from "@herald/server/storage/PublishPlan"
 import { Metrics } from "@herald/server"
-import { Effect, Layer, Metric, Redacted } from "effect"
+import { Context, Effect, Layer, Metric, Redacted } from "effect"
 import { SecureRandom } from "effect/crypto"
 import { query, testDatabase } from "../support/TestDatabase.ts"
 
@@ -188,4 +188,61 @@ describe("NotificationWriter", () => {
         assert.deepStrictEqual(seen, [[0, [1, 2]], [1, [3]], [1, [4, 5, 6]], [6, [7]]])
       })
     ))
+
+  it.effect("a publish routed by preferences changed on another node is routed again by the new ones", () =>
+    Effect.gen(function*() {
+      const database = yield* testDatabase
+      const pg = PgClient.layer({ url: Redacted.make(database.url) })
+      yield* Layer.build(MigrationsLayer.pipe(Layer.provide(pg)))
+      // Two nodes: each its own writer and its own preferences in memory, one database.
+      const node = () =>
+        Layer.build(NotificationWriter.layer.pipe(Layer.provideMerge(UserRepo.layer), Layer.provide(pg))).pipe(
+          Effect.map((context) => ({
+            writer: Context.get(context, NotificationWriter),
+            users: Context.get(context, UserRepo)
+          }))
+        )
+      const a = yield* node()
+      const b = yield* node()
+      const userId = UserId.make("moving")
+      // Each row is routed to sockets as the mention preference the publish was routed by says.
+      const publishOn = (writer: NotificationWriter["Service"], title: string) =>
+        writer.publish([{
+          userId,
+          items: [item(userId, title)],
+          routing: (prefs) => ({
+            route: (kind): Route => ({ inApp: prefs.kinds[kind].inApp, push: false, email: "off" }),
+            digestDueAt: () => new Date("2030-01-01T08:00:00Z")
+          }),
+          traceParent: null
+        }]).pipe(Effect.flatMap(([published]) => published === undefined ? Effect.die("no answer") : published))
+      const staleCount = Effect.map(Metric.value(Metrics.publishPreferencesStale), ({ count }) => count)
+
+      yield* publishOn(a.writer, "before")
+      yield* b.users.updatePreferences(userId, { kinds: { mention: { inApp: false } } })
+      const before = yield* staleCount
+      const muted = yield* publishOn(a.writer, "after the change on b")
+      assert.strictEqual((yield* staleCount) - before, 1, "a read its copy, the insert refused it, a read again")
+      assert.deepStrictEqual(muted.stored.map((n) => n.cursor), [2], "the refused attempt took no cursor")
+
+      // A change made on the node that publishes is in its memory at once: nothing is refused.
+      yield* a.users.updatePreferences(userId, { kinds: { mention: { inApp: true } } })
+      yield* publishOn(a.writer, "after the change on a")
+      assert.strictEqual((yield* staleCount) - before, 1)
+      // And b, which never read the first change back, learns the second from its insert too.
+      yield* publishOn(b.writer, "from b")
+      assert.strictEqual((yield* staleCount) - before, 2)
+
+      const rows = yield* query<{ title: string; cursor: number; in_app: boolean }>(
+        database.url,
+        "SELECT title, cursor::int AS cursor, in_app FROM notifications WHERE user_id = $1 ORDER BY cursor",
+        [userId]
+      )
+      assert.deepStrictEqual(rows.map((r) => [r.title, r.cursor, r.in_app]), [
+        ["before", 1, true],
+        ["after the change on b", 2, false],
+        ["after the change on a", 3, true],
+        ["from b", 4, true]
+      ])
+    }).pipe(Effect.scoped))
 })

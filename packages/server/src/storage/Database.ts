@@ -20,6 +20,7 @@ import replays from "./migrations/0008_replays.ts"
 import inAppCursor from "./migrations/0009_in_app_cursor.ts"
 import tokenRevocations from "./migrations/0010_token_revocations.ts"
 import deliveriesDueByChannel from "./migrations/0011_deliveries_due_by_channel.ts"
+import preferencesVersion from "./migrations/0012_preferences_version.ts"
 
 /** Numbered, never edited once landed; a new change is a new entry. */
 export const migrations = Migrator.fromRecord({
@@ -33,7 +34,8 @@ export const migrations = Migrator.fromRecord({
   "0008_replays": replays,
   "0009_in_app_cursor": inAppCursor,
   "0010_token_revocations": tokenRevocations,
-  "0011_deliveries_due_by_channel": deliveriesDueByChannel
+  "0011_deliveries_due_by_channel": deliveriesDueByChannel,
+  "0012_preferences_version": preferencesVersion
 })
 
 const runMigrations = Migrator.make({})

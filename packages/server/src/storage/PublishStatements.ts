@@ -18,6 +18,8 @@ export interface UserRows {
   readonly rows: ReadonlyArray<{ readonly notification: Notification; readonly route: Route }>
   readonly digestDueAt: Date | null
   readonly traceParent: string | null
+  /** The `preferences_version` the rows were routed at: the user's rows are stored only while it holds. */
+  readonly preferencesVersion: number
 }
 
 export interface Inserted {
@@ -51,6 +53,9 @@ export const lookupEarlier = (
  * UPDATE` may not touch a row twice, so a user appears once per statement), which also
  * orders this insert after any other one of the same user, on any node, and moves the
  * user's latest in-app cursor on.
+ * A user whose preferences changed since the version their rows were routed at gets no counter
+ * row back, so none of their rows is stored and they are missing from the answer: the caller
+ * routes them again by the new preferences.
  * The push and email delivery parts are left out when nothing goes out of app.
  */
 export const insertRows = (
@@ -65,8 +70,8 @@ export const insertRows = (
     )
   )
   // The ordinal of the user's last in-app row among these (0 when none goes to sockets).
-  const counts = users.map(({ digestDueAt, rows, userId }) =>
-    sql`(${userId}, ${rows.length}, ${digestDueAt}, ${rows.findLastIndex(({ route }) => route.inApp) + 1})`
+  const counts = users.map(({ digestDueAt, preferencesVersion, rows, userId }) =>
+    sql`(${userId}, ${rows.length}, ${digestDueAt}, ${rows.findLastIndex(({ route }) => route.inApp) + 1}, ${preferencesVersion})`
   )
   const outOfApp = users.some(({ rows }) => rows.some(({ route }) => route.push || route.email === "immediate"))
   const deliveryRows = outOfApp
@@ -84,10 +89,10 @@ export const insertRows = (
       )`
     : sql``
   return sql<Inserted>`
-    WITH wanted (user_id, n, due_at, in_app_ord) AS (VALUES ${sql.csv(counts)}),
+    WITH wanted (user_id, n, due_at, in_app_ord, version) AS (VALUES ${sql.csv(counts)}),
     counter AS (
-      INSERT INTO herald_users (user_id, last_cursor, next_digest_at, last_in_app_cursor)
-      SELECT user_id, n::bigint, due_at::timestamptz, in_app_ord::bigint FROM wanted
+      INSERT INTO herald_users (user_id, last_cursor, next_digest_at, last_in_app_cursor, preferences_version)
+      SELECT user_id, n::bigint, due_at::timestamptz, in_app_ord::bigint, version::bigint FROM wanted
       ON CONFLICT (user_id) DO UPDATE SET
         last_cursor = herald_users.last_cursor + EXCLUDED.last_cursor,
         next_digest_at = COALESCE(herald_users.next_digest_at, EXCLUDED.next_digest_at),
@@ -95,6 +100,7 @@ export const insertRows = (
           ELSE herald_users.last_cursor + EXCLUDED.last_in_app_cursor END,
         -- RETURNING sees only the new row, so the old in-app cursor is kept where it can be read back.
         prior_in_app_cursor = herald_users.last_in_app_cursor
+      WHERE herald_users.preferences_version = EXCLUDED.preferences_version
       RETURNING user_id, last_cursor, prior_in_app_cursor
     ), inserted AS (
       INSERT INTO notifications

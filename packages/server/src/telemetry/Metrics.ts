@@ -94,6 +94,11 @@ export const publishBatchRows = Metric.histogram("herald_publish_batch_rows", {
   boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 12 })
 })
 
+export const publishPreferencesStale = Metric.counter("herald_publish_preferences_stale_total", {
+  description: "Publishes routed by preferences that had changed since this node read them (on another node, usually): read again and stored by the new ones",
+  incremental: true
+})
+
 const rateLimitedCounter = Metric.counter("herald_rate_limited_total", {
   description: "Calls and frames refused by a rate or size limit (attribute: limit = rpc|connect|frames|sockets_per_user|sockets_per_ip|slow_consumer|origin)",
   incremental: true
