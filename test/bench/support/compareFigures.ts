@@ -26,6 +26,7 @@ const perThousand = (seconds: number | null, deliveries: number) =>
 export const definitions = {
   latencyMs: "publish start (publisher process, before the call) to arrival at the socket (load generator, before parsing), shared monotonic clock",
   latencyFromSlotMs: "the same from the publish's slot in the open-loop schedule: adds the wait for a free in-flight slot when --max-in-flight was reached",
+  latencyBySecondMs: "latencyMs per second of the measured run, by when the publish started: count, p50, p99, max",
   sustainedPerSecond: "publishes received / (last arrival - first publish start)",
   connectPerSecond: "sockets / (last socket ready - first dial), all generators at once",
   rssPerIdleSocketKb: "(sum of server processes' RSS with K idle sockets - RSS before any socket) / K",
@@ -58,6 +59,10 @@ export const runFigures = (r: RunReadings) => {
   }
   const latencies: Array<number> = []
   const fromSlot: Array<number> = []
+  const firstStart = Math.min(...published.startedAt)
+  // By the second of the run the publish started in: a tail made of a few stalls shows as a few
+  // bad seconds, one made of steady queueing as every second's p99.
+  const bySecond: Array<Array<number>> = []
   let lost = 0
   let deliveredDespiteFailure = 0
   let lastArrival = Number.NEGATIVE_INFINITY
@@ -69,13 +74,14 @@ export const runFigures = (r: RunReadings) => {
     else if (ok) {
       const started = published.startedAt[i] ?? at
       latencies.push(at - started)
+      const second = Math.floor((started - firstStart) / 1000)
+      ;(bySecond[second] ??= []).push(at - started)
       fromSlot.push(at - (started - (published.lagMs[i] ?? 0)))
     }
     else if (!Number.isNaN(at)) deliveredDespiteFailure++
   }
   const received = latencies.length + deliveredDespiteFailure
   const accepted = sum(published.ok)
-  const firstStart = Math.min(...published.startedAt)
   const latency = summarize(latencies)
   const dialled = Math.min(...r.opened.map((o) => o.startedAt))
   const ready = Math.max(...r.opened.map((o) => o.endedAt))
@@ -122,6 +128,12 @@ export const runFigures = (r: RunReadings) => {
     // From the publish's slot in the schedule rather than its start: includes the wait for a free
     // in-flight slot, so it is the honest figure when the publisher's cap was reached (schedule lag).
     latencyFromSlotMs: summarize(fromSlot),
+    latencyBySecondMs: Array.from(bySecond, (samples = [], second) => {
+      const summary = summarize(samples)
+      return "p50" in summary
+        ? { second, count: summary.count, p50: summary.p50, p99: summary.p99, max: summary.max }
+        : { second, count: 0 }
+    }),
     publish: {
       offeredPerSecond: round(published.sendSpanMs > 0 ? (r.publishes - 1) / (published.sendSpanMs / 1000) : 0, 1),
       callMs: summarize(published.callMs),
