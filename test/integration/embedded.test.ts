@@ -9,7 +9,7 @@ import { assert, it } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { openRaw } from "../support/RawSocket.ts"
@@ -25,6 +25,19 @@ const postgresRunningIn = (dataDir: string) => {
   } catch {
     return false
   }
+}
+
+/** Herald's connections to its embedded PostgreSQL, asked over the Unix socket in its data folder. */
+const heraldConnections = (dataDir: string) => {
+  const pgDir = join(dataDir, "pg")
+  const socket = readdirSync(pgDir, { withFileTypes: true }).find((entry) => entry.isSocket())
+  assert.isDefined(socket, "PostgreSQL listens on a Unix socket in its data folder")
+  const [total = "", overSocket = ""] = execFileSync("psql", [
+    "-h", pgDir, "-p", socket.name.slice(".s.PGSQL.".length), "-U", "postgres", "-d", "postgres", "-At", "-c",
+    // A Unix socket's client_port is -1.
+    "SELECT count(*), count(*) FILTER (WHERE client_port = -1) FROM pg_stat_activity WHERE application_name = 'herald'"
+  ], { env: { ...process.env, PGPASSWORD: readFileSync(join(dataDir, "pg-password"), "utf8").trim() } }).toString().trim().split("|")
+  return { total: Number(total), overSocket: Number(overSocket) }
 }
 
 const clientFor = (url: string, apiKey: string) =>
@@ -43,6 +56,9 @@ it.live("the embedded default starts from scratch, serves, shuts down cleanly an
     const secrets: { apiKey: string } = JSON.parse(readFileSync(secretsFile, "utf8"))
     assert.include(first.output(), secrets.apiKey, "the API key is printed on first start")
     assert.isTrue(postgresRunningIn(dataDir))
+    const connections = heraldConnections(dataDir)
+    assert.isAbove(connections.total, 0)
+    assert.strictEqual(connections.overSocket, connections.total, "Herald's whole pool goes over the Unix socket")
 
     const ready = yield* Effect.promise(() => fetch(`${url}/readyz`).then((r) => r.status))
     assert.strictEqual(ready, 200)

