@@ -114,7 +114,12 @@ const main = async (): Promise<number> => {
     durationS: Math.round((performance.now() - started) / 1000),
     machine: { ...machineAtStart, loadAverageAtEnd: machine().loadAverage },
     versions: await versions(root),
-    parameters: { ...config, herald: "embedded = one server process, machine's PostgreSQL, no REDIS_URL (single runner)" },
+    parameters: {
+      ...config,
+      herald: `embedded = one server process, machine's PostgreSQL over ${
+        config.pgSocketDir === null ? "TCP" : "its Unix socket, as the embedded default connects"
+      }, no REDIS_URL (single runner)`
+    },
     definitions,
     headlineDirection,
     runs,

@@ -5,6 +5,8 @@
  * anything starts.
  */
 import { AppRpcs } from "@herald/domain"
+import { existsSync } from "node:fs"
+import { serverUrl } from "../../support/TestDatabase.ts"
 import { benchFlags } from "./benchFlags.ts"
 
 export const systemNames = ["herald", "herald-cluster", "ws", "socketio"] as const
@@ -24,6 +26,9 @@ export const usage = `usage: node test/bench/compare.ts [options]   (or: pnpm be
   --socketio-nodes N       Socket.IO nodes behind the Redis adapter (default 1)
   --warmup N               unmeasured publishes before each run, one per user in turn (default 300; --quick 100)
   --drain-timeout MS       after publishing, wait this long without progress for the last frames (default 10000)
+  --pg-socket DIR|off      how the embedded Herald server reaches the machine's PostgreSQL: over the Unix socket
+                           in DIR, as the embedded default reaches its own (default: /var/run/postgresql when
+                           the socket is there), or over TCP with off; the cluster's nodes always use TCP
   --profile                run the embedded Herald server under node --cpu-prof; report its top self-time functions
   --heap-snapshot          write a heap snapshot of the embedded Herald server once its sockets are open and idle;
                            report what it holds by object kind, per socket (the server stops while it writes
@@ -48,6 +53,7 @@ const { bad, values: args } = benchFlags(usage, {
   "socketio-nodes": { type: "string" },
   "drain-timeout": { type: "string" },
   warmup: { type: "string" },
+  "pg-socket": { type: "string" },
   profile: { type: "boolean", default: false },
   "heap-snapshot": { type: "boolean", default: false },
   quick: { type: "boolean", default: false },
@@ -79,6 +85,15 @@ const systemList = (raw: string | undefined): ReadonlyArray<SystemName> => {
   return systemNames.filter((system) => names.includes(system))
 }
 
+const DefaultPgSocketDir = "/var/run/postgresql"
+const pgPort = new URL(serverUrl).port || "5432"
+const hasSocket = (dir: string) => existsSync(`${dir}/.s.PGSQL.${pgPort}`)
+const pgSocket = (raw: string | undefined): string | null => {
+  if (raw === "off") return null
+  if (raw === undefined) return hasSocket(DefaultPgSocketDir) ? DefaultPgSocketDir : null
+  return hasSocket(raw) ? raw : bad(`--pg-socket: no PostgreSQL socket .s.PGSQL.${pgPort} in ${JSON.stringify(raw)}`)
+}
+
 const quick = args.quick
 export const config = {
   quick,
@@ -98,6 +113,8 @@ export const config = {
   warmup: intArg("warmup", args.warmup, quick ? 100 : 300, 0),
   // After the sockets are open, before RSS is read: handshakes' garbage has a chance to go.
   settleMs: quick ? 1_000 : 3_000,
+  // The folder of the machine PostgreSQL's Unix socket the embedded Herald server connects through; null: TCP.
+  pgSocketDir: pgSocket(args["pg-socket"]),
   profile: args.profile,
   heapSnapshot: args["heap-snapshot"],
   jsonOnly: args["json-only"]
