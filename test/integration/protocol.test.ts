@@ -113,8 +113,8 @@ layer(Herald.layer({ heartbeat: "400 millis", authTimeout: "500 millis" }), { ex
     it.effect("the server pings, a client that answers stays open and a silent one is closed within two intervals", () =>
       Effect.gen(function*() {
         const herald = yield* Herald
-        const answering = yield* openRaw(herald.server.wsUrl)
-        const silent = yield* openRaw(herald.server.wsUrl)
+        const answering = yield* openRaw(herald.server.wsUrl, { pings: true })
+        const silent = yield* openRaw(herald.server.wsUrl, { pings: true })
         yield* answering.sendJson({ type: "auth", token: yield* herald.token("p-alive") })
         yield* silent.sendJson({ type: "auth", token: yield* herald.token("p-silent") })
         yield* answering.until("synced")

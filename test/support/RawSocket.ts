@@ -2,6 +2,11 @@
  * A bare `ws` client for protocol tests: sends raw text and hands back each
  * server frame as parsed JSON, and the close code, so tests can check the
  * protocol byte for byte without the client library's help.
+ *
+ * The server's heartbeat `ping` frames are left out unless `pings` is set:
+ * they come on a timer, and a test that reads "the next frame" or "nothing
+ * more" means the next notification, whenever the socket's first ping
+ * happens to fall (one interval to one and a half after it opened).
  */
 import { Deferred, Duration, Effect, Queue, type Scope } from "effect"
 import WebSocket from "ws"
@@ -26,7 +31,7 @@ export interface RawSocket {
   readonly ws: WebSocket
 }
 
-export const openRaw = (url: string): Effect.Effect<RawSocket, never, Scope.Scope> =>
+export const openRaw = (url: string, options: { readonly pings?: boolean } = {}): Effect.Effect<RawSocket, never, Scope.Scope> =>
   Effect.gen(function*() {
     const frames = yield* Queue.unbounded<ServerFrame>()
     const closed = yield* Deferred.make<number>()
@@ -39,7 +44,8 @@ export const openRaw = (url: string): Effect.Effect<RawSocket, never, Scope.Scop
       (ws) => Effect.sync(() => ws.terminate())
     )
     ws.on("message", (data) => {
-      Queue.offerUnsafe(frames, JSON.parse(data.toString()))
+      const frame: ServerFrame = JSON.parse(data.toString())
+      if (frame.type !== "ping" || options.pings === true) Queue.offerUnsafe(frames, frame)
     })
     ws.on("close", (code) => {
       Deferred.doneUnsafe(closed, Effect.succeed(code))

@@ -76,6 +76,7 @@ interface Connection {
   lastSent: Cursor
   buffer: Array<FanoutMessage>
   lastSeen: number
+  /** When the socket was last pinged; before its first ping, the origin of its schedule (may lie ahead). */
   lastPing: number
   subscription: Unsubscribe | undefined
   authTimer: ReturnType<typeof setTimeout> | undefined
@@ -481,10 +482,11 @@ function make() {
         lastSent: NoCursor,
         buffer: [],
         lastSeen: now,
-        // The first ping comes between half an interval and one after the socket opens, at a
-        // point of its own (golden-ratio steps over the half interval): sockets that open
-        // together, as after a deploy, are then pinged apart.
-        lastPing: now - (((accepted++ * 0.6180339887) % 1) * heartbeatMs) / 2,
+        // The first ping comes between one interval and one and a half after the socket opens,
+        // at a point of its own (golden-ratio steps over the half interval): sockets that open
+        // together, as after a deploy, are then pinged apart, and still well within the two
+        // silent intervals after which a client gives the server up.
+        lastPing: now + (((accepted++ * 0.6180339887) % 1) * heartbeatMs) / 2,
         subscription: undefined,
         authTimer: undefined,
         gapUntil: NoCursor,
