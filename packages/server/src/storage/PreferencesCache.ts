@@ -18,7 +18,6 @@ export interface PreferencesCache {
   readonly get: (userId: UserId) => VersionedPreferences | undefined
   /** Keeps `entry` unless a newer version of the user's preferences is already held. */
   readonly offer: (userId: UserId, entry: VersionedPreferences) => void
-  readonly size: () => number
 }
 
 /**
@@ -39,7 +38,6 @@ export const makePreferencesCache = (capacity: number): PreferencesCache => {
         if (oldest.done !== true) entries.delete(oldest.value)
       }
       entries.set(userId, entry)
-    },
-    size: () => entries.size
+    }
   }
 }
