@@ -40,10 +40,11 @@ import {
   type Unauthorized,
   UserId
 } from "@herald/domain"
-import { Context, Effect, Layer, type Redacted, Schema } from "effect"
+import { Context, Effect, Exit, Layer, type Redacted, Schema } from "effect"
 import type { DateTime } from "effect"
 import { FetchHttpClient, type HttpClient } from "effect/http"
 import { RpcSerialization } from "effect/rpc"
+import { makeNotifyCoalescer } from "./internal/NotifyCoalescer.ts"
 import { makeRpcTransport, prefixPath } from "./internal/RpcTransport.ts"
 
 export type HeraldClientError = Unauthorized | InvalidRequest | StorageUnavailable | ServerUnreachable | RateLimited
@@ -73,7 +74,21 @@ export interface HeraldClientOptions {
   readonly url: string
   /** The app API key (`HERALD_API_KEY`). */
   readonly apiKey: string | Redacted.Redacted<string>
+  /**
+   * `Notify` calls open at once (default 4). A publish that finds them all open waits, and
+   * everything that waited goes out in one call when the next answers, so a busy app makes
+   * fewer, larger calls; an idle one sends each publish at once. Each caller still gets its
+   * own results, and its own items stay in one call.
+   */
+  readonly maxNotifyCallsInFlight?: number
 }
+
+/** The default of `HeraldClientOptions.maxNotifyCallsInFlight`. */
+export const DefaultNotifyCallsInFlight = 4
+
+// A merged call stays well inside the server's default 1 MiB body limit (HERALD_MAX_REQUEST_BYTES).
+const MergedCallItems = 100
+const MergedCallBytes = 256 * 1024
 
 export class HeraldClient extends Context.Service<HeraldClient, {
   /** Publishes one notification; resolves once it is durably stored. */
@@ -132,6 +147,9 @@ export class HeraldClient extends Context.Service<HeraldClient, {
 const NotifyItems = Schema.Array(NotifyItem)
 const MarkReadInput = Schema.Struct({ userId: UserId, ids: Schema.Array(NotificationId) })
 
+const CallsInFlight = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(1)))
+const decodeCallsInFlight = Schema.decodeUnknownExit(CallsInFlight)
+
 const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
   const { baseUrl, call, decode, rpc } = yield* makeRpcTransport(AppRpcs.AppRpcs, {
     url: options.url,
@@ -139,11 +157,23 @@ const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
     key: options.apiKey,
     keyName: "API key"
   })
+  const callsInFlight = decodeCallsInFlight(options.maxNotifyCallsInFlight ?? DefaultNotifyCallsInFlight)
+  if (Exit.isFailure(callsInFlight)) {
+    return yield* Effect.die(`HeraldClientOptions.maxNotifyCallsInFlight must be an integer of at least 1, got ${String(options.maxNotifyCallsInFlight)}`)
+  }
+  const coalescer = makeNotifyCoalescer<HeraldClientError>({
+    send: (items) => Effect.map(call(rpc.Notify({ items })), ({ results }) => results),
+    isRefusal: (error) => error._tag === "InvalidRequest",
+    wrongCount: (sent, answered) => new ServerUnreachable({ url: baseUrl, message: `the server answered Notify of ${sent} items with ${answered} results` }),
+    limits: { callsInFlight: callsInFlight.value, itemsPerCall: MergedCallItems, bytesPerCall: MergedCallBytes },
+    scope: yield* Effect.scope
+  })
 
   const notifyBatch = Effect.fn("HeraldClient.notifyBatch")(function*(input: ReadonlyArray<NotifyInput>) {
     const items = yield* decode(NotifyItems, input).pipe(Effect.mapError(prefixPath("items")))
-    const { results } = yield* call(rpc.Notify({ items }))
-    return results
+    // An empty call is the server's to refuse, as it always was; merged, it would vanish.
+    if (items.length === 0) return (yield* call(rpc.Notify({ items }))).results
+    return yield* coalescer.publish(items)
   })
 
   return HeraldClient.of({
