@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { makeNotifyCoalescer } from "@herald/client/internal/NotifyCoalescer"
 import { Cursor, NotifyItem, NotifyResult, UserId } from "@herald/domain"
 import { newNotificationId } from "@herald/server/gateway/NotificationIds"
-import { Deferred, Effect, Fiber, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Scope } from "effect"
 
 class Refused {
   readonly _tag = "Refused"
@@ -45,7 +45,7 @@ const heldSend = Effect.gen(function*() {
 })
 
 const coalescerWith = (send: (items: ReadonlyArray<NotifyItem>) => Effect.Effect<ReadonlyArray<NotifyResult>, TestError>, callsInFlight: number, itemsPerCall = 100) =>
-  Effect.map(Effect.scope, (scope: Scope.Scope) =>
+  Effect.flatMap(Effect.scope, (scope: Scope.Scope) =>
     makeNotifyCoalescer<TestError>({
       send,
       isRefusal: (error) => error._tag === "Refused",
@@ -151,6 +151,23 @@ describe("NotifyCoalescer", () => {
       assert.deepStrictEqual((yield* Fiber.join(patient)).map(({ userId }) => userId), ["n-b"])
       assert.deepStrictEqual(held.calls.map(({ titles }) => titles), [["a"], ["b"]])
     }).pipe(Effect.scoped))
+
+  it.effect("closing the client answers waiting and sent publishes as interrupted", () =>
+    Effect.gen(function*() {
+      const held = yield* heldSend
+      const scope = yield* Scope.make()
+      const coalescer = yield* coalescerWith(held.send, 1).pipe(Scope.provide(scope))
+      const first = yield* Effect.forkChild(Effect.exit(coalescer.publish([item("a")])))
+      yield* settle
+      const waiting = yield* Effect.forkChild(Effect.exit(coalescer.publish([item("b")])))
+      yield* settle
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Fiber.join(waiting)
+      assert.isTrue(Exit.hasInterrupts(exit), "the waiting publish is interrupted, not left hanging")
+      yield* held.releaseAll
+      assert.strictEqual((yield* Fiber.join(first))._tag, "Success", "the call in the caller's own fiber goes on")
+      assert.deepStrictEqual(held.calls.map(({ titles }) => titles), [["a"]])
+    }))
 
   it.effect("with several slots, publishes go at once until all are open", () =>
     Effect.gen(function*() {

@@ -161,7 +161,7 @@ const make = Effect.fnUntraced(function*(options: HeraldClientOptions) {
   if (Exit.isFailure(callsInFlight)) {
     return yield* Effect.die(`HeraldClientOptions.maxNotifyCallsInFlight must be an integer of at least 1, got ${String(options.maxNotifyCallsInFlight)}`)
   }
-  const coalescer = makeNotifyCoalescer<HeraldClientError>({
+  const coalescer = yield* makeNotifyCoalescer<HeraldClientError>({
     send: (items) => Effect.map(call(rpc.Notify({ items })), ({ results }) => results),
     isRefusal: (error) => error._tag === "InvalidRequest",
     wrongCount: (sent, answered) => new ServerUnreachable({ url: baseUrl, message: `the server answered Notify of ${sent} items with ${answered} results` }),

@@ -15,7 +15,7 @@
  * and each caller gets the answer to its own items.
  */
 import type { NotifyItem, NotifyResult } from "@herald/domain"
-import { Cause, Deferred, Effect, Exit, type Option, type Scope, Tracer } from "effect"
+import { Cause, Deferred, Effect, Exit, type Option, Scope, Tracer } from "effect"
 
 export interface CoalescerLimits {
   /** Calls open at once; a publish beyond them waits for the next call. */
@@ -50,7 +50,7 @@ export const makeNotifyCoalescer = <E>(options: {
   readonly wrongCount: (sent: number, answered: number) => E
   readonly limits: CoalescerLimits
   readonly scope: Scope.Scope
-}): NotifyCoalescer<E> => {
+}): Effect.Effect<NotifyCoalescer<E>> => Effect.gen(function*() {
   const { isRefusal, limits, scope, send, wrongCount } = options
   const pending: Array<Entry<E>> = []
   let inFlight = 0
@@ -103,8 +103,13 @@ export const makeNotifyCoalescer = <E>(options: {
     return first?.span._tag === "Some" ? Effect.withParentSpan(spanned, first.span.value) : spanned
   }
 
+  // A client closed while publishes wait or are sent answers them as interrupted, so no caller hangs.
+  const interruptAll = (entries: ReadonlyArray<Entry<E>>) => Effect.forEach(entries, (entry) => Deferred.interrupt(entry.done), { discard: true })
+  yield* Scope.addFinalizer(scope, Effect.suspend(() => interruptAll(pending.splice(0))))
+
   const run = (entries: ReadonlyArray<Entry<E>>): Effect.Effect<void> =>
     traced(entries, Effect.flatMap(Effect.exit(sendChecked(entries.flatMap((entry) => entry.items))), (exit) => answer(entries, exit))).pipe(
+      Effect.onInterrupt(() => interruptAll(entries)),
       Effect.ensuring(Effect.suspend(() => {
         inFlight--
         return drain
@@ -155,4 +160,4 @@ export const makeNotifyCoalescer = <E>(options: {
     })
 
   return { publish }
-}
+})
