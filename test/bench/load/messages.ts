@@ -87,7 +87,9 @@ export const Publish = Schema.TaggedStruct("publish", {
   prefix: Schema.String,
   warmup: Count,
   /** Publishes started in the same tick go out in one call of at most this many (1: one call per publish). */
-  publishBatch: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+  publishBatch: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  /** Herald only: each client's `maxNotifyCallsInFlight`; null: the client's default. */
+  clientCallsInFlight: Schema.NullOr(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 })
 export const Go = Schema.TaggedStruct("go", {})
 export const ToPublisher = Schema.Union([Publish, Go])
@@ -108,6 +110,8 @@ export const Published = Schema.TaggedStruct("published", {
   /** Calls the measured publishes went out in (retries not counted), and the most publishes one carried. */
   calls: Count,
   largestCall: Count,
+  /** HTTP requests the measured publishes went out in, retries included: below `calls` where Herald's client merged calls. */
+  requests: Count,
   cpuSeconds: Schema.Number
 })
 export const FromPublisher = Schema.Union([Warmed, Published])

@@ -7,7 +7,8 @@
  * undici's `request`, which costs about a quarter of `fetch`'s CPU per call
  * (the publisher shares the machine with the servers). Herald gets its
  * `Notify` RPC through `@herald/client` (`notifyBatch`) over
- * `NodeHttpClient.layerUndici`, one client per node,
+ * `NodeHttpClient.layerUndici`, one client per node (which merges what waits
+ * for one of its `--client-calls` open calls into the next),
  * with an idempotency key per publish and retries of the whole call on the
  * next node (`../support/retryingPublish.ts`); the competitors get
  * `POST /publish` with `{ userId, id, sentAt, payload }`, or an array of
@@ -21,6 +22,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { HttpClient } from "effect/http"
 import { Agent, request } from "undici"
 import { coalesce, type SendBatch } from "../support/publishCoalescer.ts"
 import { runOpenLoop } from "../support/publisher.ts"
@@ -44,6 +46,15 @@ const bump = (counts: Record<string, number>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by
 }
 
+// HTTP requests sent, for every system; reset when the measured run starts.
+const requests = { count: 0 }
+
+// Counted on the HttpClient itself, so calls the Herald client merged count once.
+const countedUndici = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, HttpClient.tapRequest(() => Effect.sync(() => requests.count++)))
+).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
 const heraldPublisher = async (
   target: Extract<Target, { _tag: "herald" }>,
   config: typeof Publish.Type,
@@ -51,7 +62,13 @@ const heraldPublisher = async (
 ): Promise<Publisher> => {
   const clients = await Promise.all(target.urls.map((url) =>
     Effect.runPromise(
-      Layer.build(HeraldClient.layerHttpClient({ url, apiKey: target.apiKey }).pipe(Layer.provide(NodeHttpClient.layerUndici))).pipe(Effect.map(Context.get(HeraldClient)), Scope.provide(scope))
+      Layer.build(
+        HeraldClient.layerHttpClient({
+          url,
+          apiKey: target.apiKey,
+          ...(config.clientCallsInFlight === null ? {} : { maxNotifyCallsInFlight: config.clientCallsInFlight })
+        }).pipe(Layer.provide(countedUndici))
+      ).pipe(Effect.map(Context.get(HeraldClient)), Scope.provide(scope))
     )
   ))
   return (prefix, count) => {
@@ -100,6 +117,7 @@ const httpPublisher = (target: Extract<Target, { _tag: "http" }>, config: typeof
       // A batch of one goes as the lone object it always was, so --publish-batch 1 sends what the bench did before batches.
       const body = JSON.stringify(messages.length === 1 ? messages[0] : messages)
       try {
+        requests.count++
         const response = await request(`${url}/publish`, { method: "POST", headers: { "content-type": "application/json" }, body, dispatcher })
         await response.body.arrayBuffer()
         if (response.statusCode >= 200 && response.statusCode < 300) return true
@@ -140,6 +158,7 @@ serve(ToPublisher, async (message) => {
       const run = publisher(config.prefix, config.count)
       const coalescer = coalesce(config.publishBatch, run.send)
       const cpuBefore = ownCpuSeconds()
+      requests.count = 0
       const loop = await runOpenLoop({
         count: config.count,
         ratePerSecond: config.ratePerSecond,
@@ -159,6 +178,7 @@ serve(ToPublisher, async (message) => {
         maxInFlightSeen: loop.maxInFlightSeen,
         calls: sent.batches,
         largestCall: sent.largest,
+        requests: requests.count,
         cpuSeconds: ownCpuSeconds() - cpuBefore
       })
       await Effect.runPromise(Scope.close(scope, Exit.void))

@@ -143,6 +143,9 @@ export const runFigures = (r: RunReadings) => {
       calls: published.calls,
       publishesPerCall: published.calls === 0 ? null : round(r.publishes / published.calls, 2),
       largestCall: published.largestCall,
+      // What went over the wire: Herald's client merges calls that wait for an open one.
+      requests: published.requests,
+      publishesPerRequest: published.requests === 0 ? null : round(r.publishes / published.requests, 2),
       failuresByTag: published.failuresByTag,
       retriesByTag: published.retriesByTag
     },

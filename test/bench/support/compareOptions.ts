@@ -4,6 +4,7 @@
  * flag prints one line naming it, then the usage, and exits 2 before
  * anything starts.
  */
+import { DefaultNotifyCallsInFlight } from "@herald/client"
 import { AppRpcs } from "@herald/domain"
 import { existsSync } from "node:fs"
 import { serverUrl } from "../../support/TestDatabase.ts"
@@ -22,6 +23,8 @@ export const usage = `usage: node test/bench/compare.ts [options]   (or: pnpm be
   --max-in-flight N        publishes outstanding at most (default 2000)
   --publish-batch N        publishes falling due in the same tick go out in one call of up to N, for every
                            system (default 100, at most ${AppRpcs.MaxNotifyBatch}; 1 = one call per publish)
+  --client-calls N         Notify calls each Herald client keeps open at once; publishes that find them all
+                           open wait and go together in the next (default: the client's, ${DefaultNotifyCallsInFlight})
   --cluster-nodes N        Herald cluster nodes (default 3)
   --socketio-nodes N       Socket.IO nodes behind the Redis adapter (default 1)
   --warmup N               unmeasured publishes before each run, one per user in turn (default 300; --quick 100)
@@ -49,6 +52,7 @@ const { bad, values: args } = benchFlags(usage, {
   "connect-concurrency": { type: "string" },
   "max-in-flight": { type: "string" },
   "publish-batch": { type: "string" },
+  "client-calls": { type: "string" },
   "cluster-nodes": { type: "string" },
   "socketio-nodes": { type: "string" },
   "drain-timeout": { type: "string" },
@@ -106,6 +110,8 @@ export const config = {
   maxInFlight: intArg("max-in-flight", args["max-in-flight"], 2000),
   // Herald's Notify takes this many items at most; every system gets the same batches, so it caps them all.
   publishBatch: atMost("publish-batch", intArg("publish-batch", args["publish-batch"], 100), AppRpcs.MaxNotifyBatch),
+  // null leaves the Herald client's own default, so a run without the flag measures what apps get.
+  clientCalls: args["client-calls"] === undefined ? null : int("client-calls", args["client-calls"], 1),
   clusterNodes: intArg("cluster-nodes", args["cluster-nodes"], 3, 2),
   socketioNodes: intArg("socketio-nodes", args["socketio-nodes"], 1),
   drainTimeoutMs: intArg("drain-timeout", args["drain-timeout"], 10_000),

@@ -163,7 +163,8 @@ export const runOnce = async (
       maxInFlight: config.maxInFlight,
       prefix,
       warmup: config.warmup,
-      publishBatch: config.publishBatch
+      publishBatch: config.publishBatch,
+      clientCallsInFlight: config.clientCalls
     })
     await publishing.next("warmed", 180_000)
     // The warm-up's last frames arrive, and nothing of it is in the measured CPU.

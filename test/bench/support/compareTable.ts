@@ -2,7 +2,8 @@
  * The comparison's readable summary on stderr: one line per run (system ×
  * sockets × rate) with the publish rate the publisher achieved (it falls
  * below the asked rate when --max-in-flight calls are outstanding) and the
- * publishes per call it coalesced, the headline figures and the correctness
+ * publishes per HTTP request (the bench's batches, merged further by
+ * Herald's client), the headline figures and the correctness
  * counts,
  * then the Herald ÷ competitor ratios, then skipped or failed runs.
  */
@@ -33,12 +34,12 @@ export const compareTable = (
   ratioRows: ReturnType<typeof ratios>,
   skipped: ReadonlyArray<Skipped>
 ): string => {
-  const head = `  ${"system".padEnd(16)}${"sockets".padStart(8)}${"rate".padStart(6)}${"offered".padStart(9)}${"pub/call".padStart(9)}` +
+  const head = `  ${"system".padEnd(16)}${"sockets".padStart(8)}${"rate".padStart(6)}${"offered".padStart(9)}${"pub/req".padStart(9)}` +
     columns.map(([, label]) => label.padStart(10)).join("") +
     `${"store/1k".padStart(10)}${"lost".padStart(6)}${"dup".padStart(5)}\n`
   const lines = runs.map((run) =>
     `  ${run.system.padEnd(16)}${String(run.sockets).padStart(8)}${String(run.ratePerSecond).padStart(6)}` +
-    cell(run.publish.offeredPerSecond, 9) + cell(run.publish.publishesPerCall, 9) +
+    cell(run.publish.offeredPerSecond, 9) + cell(run.publish.publishesPerRequest, 9) +
     columns.map(([key]) => cell(run.headline[key])).join("") +
     cell(run.cpu.storeCpuMsPer1000Deliveries) +
     cell(run.correctness.lost, 6) + cell(run.correctness.duplicates, 5) + "\n"
