@@ -5,22 +5,19 @@
  * each notification once. The HTTP requests are counted on the real
  * HttpClient (undici), not stubbed.
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Layer } from "effect"
-import { HttpClient } from "effect/http"
+import { countedUndici, type RequestCount } from "../support/CountedHttpClient.ts"
 import { Herald } from "../support/Herald.ts"
 import { apiKey } from "../support/TestServer.ts"
 
 const countingClient = (url: string, maxNotifyCallsInFlight: number) =>
   Effect.gen(function*() {
-    const requests = { count: 0 }
-    const counted = Layer.effect(
-      HttpClient.HttpClient,
-      Effect.map(HttpClient.HttpClient, HttpClient.tapRequest(() => Effect.sync(() => requests.count++)))
-    ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-    const client = yield* Layer.build(HeraldClient.layerHttpClient({ url, apiKey, maxNotifyCallsInFlight }).pipe(Layer.provide(counted))).pipe(
+    const requests: RequestCount = { count: 0 }
+    const client = yield* Layer.build(
+      HeraldClient.layerHttpClient({ url, apiKey, maxNotifyCallsInFlight }).pipe(Layer.provide(countedUndici(requests)))
+    ).pipe(
       Effect.map(Context.get(HeraldClient))
     )
     return { client, requests }

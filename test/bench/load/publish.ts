@@ -19,11 +19,10 @@
  * `warmed`; `go` runs the measured publishes and answers `published`, with
  * each publish's start time on the shared clock.
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { HeraldClient } from "@herald/client"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { HttpClient } from "effect/http"
 import { Agent, request } from "undici"
+import { countedUndici, type RequestCount } from "../../support/CountedHttpClient.ts"
 import { coalesce, type SendBatch } from "../support/publishCoalescer.ts"
 import { runOpenLoop } from "../support/publisher.ts"
 import { retryingPublish } from "../support/retryingPublish.ts"
@@ -47,13 +46,7 @@ const bump = (counts: Record<string, number>, key: string, by = 1) => {
 }
 
 // HTTP requests sent, for every system; reset when the measured run starts.
-const requests = { count: 0 }
-
-// Counted on the HttpClient itself, so calls the Herald client merged count once.
-const countedUndici = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, HttpClient.tapRequest(() => Effect.sync(() => requests.count++)))
-).pipe(Layer.provide(NodeHttpClient.layerUndici))
+const requests: RequestCount = { count: 0 }
 
 const heraldPublisher = async (
   target: Extract<Target, { _tag: "herald" }>,
@@ -67,7 +60,7 @@ const heraldPublisher = async (
           url,
           apiKey: target.apiKey,
           ...(config.clientCallsInFlight === null ? {} : { maxNotifyCallsInFlight: config.clientCallsInFlight })
-        }).pipe(Layer.provide(countedUndici))
+        }).pipe(Layer.provide(countedUndici(requests)))
       ).pipe(Effect.map(Context.get(HeraldClient)), Scope.provide(scope))
     )
   ))
