@@ -11,7 +11,7 @@
  */
 import { ConfigurationError } from "@herald/domain"
 import { Context, Effect, Layer, Redacted } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { hash, timingSafeEqual } from "node:crypto"
 import { Secrets } from "../config/Secrets.ts"
 import { bearerCredential } from "./Bearer.ts"
 
@@ -31,7 +31,8 @@ export interface Principal {
 
 export const DefaultApp = "default"
 
-const digest = (value: string) => createHash("sha256").update(value).digest()
+// Once per RPC call: the one-shot `hash` is several times cheaper than a Hash object.
+const digest = (value: string) => hash("sha256", value, "buffer")
 const HashedEntry = /^sha256:([0-9a-fA-F]{64})$/
 
 /** The digests of a key list, or a message naming the variable and the entry (never its value). */

@@ -5,10 +5,11 @@
  * same bucket is computed in SQL (`bucketSql`) to count users in.
  */
 import { BucketCount } from "@herald/domain"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 
+// One-shot `hash` (no Hash object per call): this runs for every notification.
 export const bucketOf = (userId: string): number =>
-  createHash("md5").update(userId, "utf8").digest().readUInt32BE(0) % BucketCount
+  hash("md5", userId, "buffer").readUInt32BE(0) % BucketCount
 
 /** True when a user in `bucket` is inside `percentage`. */
 export const inPercentage = (bucket: number, percentage: number): boolean =>

@@ -5,7 +5,7 @@
  * address or an employee number) into a tracing backend. It is a
  * pseudonym, not a secret: a guessable id can be confirmed by hashing it.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 
 export const hashUserId = (userId: string): string =>
-  createHash("sha256").update(`herald-user:${userId}`, "utf8").digest("hex").slice(0, 16)
+  hash("sha256", `herald-user:${userId}`, "hex").slice(0, 16)
