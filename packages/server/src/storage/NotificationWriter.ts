@@ -60,7 +60,7 @@ interface Pending {
 // inside the pool's 20 connections, which reads and acks share.
 const Writers = 4
 const MaxPublishesPerTake = 512
-// 14 parameters a row: far below PostgreSQL's 65,535, and a statement short enough to plan quickly.
+// Bounds what one statement binds (its columns go as arrays) and how long it holds the users' row locks.
 const MaxRowsPerStatement = 2_000
 // A publish whose user's preferences change between its read and its insert this many times
 // running fails retryable rather than waiting on them.
