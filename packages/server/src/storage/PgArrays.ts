@@ -11,13 +11,13 @@ import { PgTypes } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { SqlError, UnknownError } from "effect/sql/SqlError"
 
-export type ArrayElement = "text" | "uuid" | "int4" | "int8" | "bool" | "timestamptz"
+export type ArrayElement = "text" | "uuid" | "int4" | "float8" | "bool" | "timestamptz"
 
 const oids: Record<ArrayElement, number> = {
   text: PgTypes.OID.text,
   uuid: PgTypes.OID.uuid,
   int4: PgTypes.OID.int4,
-  int8: PgTypes.OID.int8,
+  float8: PgTypes.OID.float8,
   bool: PgTypes.OID.bool,
   timestamptz: PgTypes.OID.timestamptz
 }

@@ -56,7 +56,8 @@ const wantedColumns: Columns<UserRows> = [
   ["timestamptz", ({ digestDueAt }) => digestDueAt],
   // The ordinal of the user's last in-app row among these (0 when none goes to sockets).
   ["int4", ({ rows }) => rows.findLastIndex(({ route }) => route.inApp) + 1],
-  ["int8", ({ preferencesVersion }) => BigInt(preferencesVersion)]
+  // Read as float8 (`UserRepo`), so bound as one and cast back in the statement.
+  ["float8", ({ preferencesVersion }) => preferencesVersion]
 ]
 
 interface Row {
@@ -127,7 +128,7 @@ export const insertRows = (
       WITH wanted (user_id, n, due_at, in_app_ord, version) AS (SELECT * FROM unnest(${wanted})),
       counter AS (
         INSERT INTO herald_users (user_id, last_cursor, next_digest_at, last_in_app_cursor, preferences_version)
-        SELECT user_id, n::bigint, due_at, in_app_ord::bigint, version FROM wanted
+        SELECT user_id, n::bigint, due_at, in_app_ord::bigint, version::bigint FROM wanted
         ON CONFLICT (user_id) DO UPDATE SET
           last_cursor = herald_users.last_cursor + EXCLUDED.last_cursor,
           next_digest_at = COALESCE(herald_users.next_digest_at, EXCLUDED.next_digest_at),
