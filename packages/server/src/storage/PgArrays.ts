@@ -1,11 +1,10 @@
 /**
  * Typed PostgreSQL array parameters, for statements that take a whole batch
  * as one array per column (`unnest`) rather than a row of placeholders per
- * item: their text is the same for every batch size, so PostgreSQL prepares
- * and plans them once and the driver finds them in its statement cache
- * without hashing a text that grows with the batch. The element type is
- * named, so a column whose values are all null (a batch without links) still
- * binds.
+ * item: their text is the same for every batch size, so the driver prepares
+ * one statement for all of them, and neither it nor PostgreSQL handles a
+ * text that grows with the batch. The element type is named, so a column
+ * whose values are all null (a batch without links) still binds.
  */
 import { PgTypes } from "@effect/sql-pg"
 import { Effect } from "effect"
