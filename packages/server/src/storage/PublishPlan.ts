@@ -55,10 +55,16 @@ type Step =
   | { readonly resent: Notification }
   | { readonly duplicateOf: Notification }
 
+/**
+ * A row to insert, not yet numbered: the insert's answer gives its cursor, and only then is it
+ * made a `Notification` (once, in `settlePlan`).
+ */
+export type FreshRow = Omit<Notification, "cursor">
+
 export interface Plan {
   readonly userId: UserId
-  /** The rows to insert, with provisional cursors 1..n that the insert's answer renumbers. */
-  readonly fresh: ReadonlyArray<Notification>
+  /** The rows to insert, in the order the insert numbers them. */
+  readonly fresh: ReadonlyArray<FreshRow>
   readonly steps: ReadonlyArray<Step>
 }
 
@@ -71,7 +77,7 @@ export const planPublish = (
 ): Plan => {
   const byId = new Map(earlier.map((n) => [n.id, n]))
   const byKey = new Map(earlier.flatMap((n) => n.idempotencyKey === null ? [] : [[n.idempotencyKey, n] as const]))
-  const fresh: Array<Notification> = []
+  const fresh: Array<FreshRow> = []
   const freshIndexByKey = new Map<string, number>()
   const steps = items.map((entry): Step => {
     const resent = byId.get(entry.id)
@@ -84,7 +90,7 @@ export const planPublish = (
       if (inBatch !== undefined) return { duplicateOfFresh: inBatch }
       freshIndexByKey.set(key, fresh.length)
     }
-    fresh.push(toNotification(userId, entry, now, fresh.length + 1))
+    fresh.push(toFreshRow(userId, entry, now))
     return { fresh: fresh.length - 1 }
   })
   return { userId, fresh, steps }
@@ -123,18 +129,16 @@ export const settlePlan = (plan: Plan, first: number, deliveries: number, previo
   }
 }
 
-const toNotification = (userId: UserId, { id, item }: PublishItem, now: DateTime.Utc, cursor: number) =>
-  new Notification({
-    id,
-    userId,
-    cursor: Cursor.make(cursor),
-    kind: item.kind,
-    title: item.title,
-    body: item.body ?? null,
-    link: item.link ?? null,
-    actor: item.actor ?? null,
-    idempotencyKey: item.idempotencyKey ?? null,
-    createdAt: now,
-    readAt: null
-  }, { disableChecks: true })
+const toFreshRow = (userId: UserId, { id, item }: PublishItem, now: DateTime.Utc): FreshRow => ({
+  id,
+  userId,
+  kind: item.kind,
+  title: item.title,
+  body: item.body ?? null,
+  link: item.link ?? null,
+  actor: item.actor ?? null,
+  idempotencyKey: item.idempotencyKey ?? null,
+  createdAt: now,
+  readAt: null
+})
 

@@ -11,12 +11,12 @@ import { DateTime, Effect, Schema } from "effect"
 import type { SqlClient, SqlError } from "effect/sql"
 import { notificationColumns } from "./NotificationColumns.ts"
 import { arrayColumns, type Columns } from "./PgArrays.ts"
-import type { Route } from "./PublishPlan.ts"
+import type { FreshRow, Route } from "./PublishPlan.ts"
 
 /** The fresh rows of one user, routed, with the digest instant when one of them goes to the digest. */
 export interface UserRows {
   readonly userId: UserId
-  readonly rows: ReadonlyArray<{ readonly notification: Notification; readonly route: Route }>
+  readonly rows: ReadonlyArray<{ readonly notification: FreshRow; readonly route: Route }>
   readonly digestDueAt: Date | null
   readonly traceParent: string | null
   /** The `preferences_version` the rows were routed at: the user's rows are stored only while it holds. */
@@ -63,7 +63,7 @@ const wantedColumns: Columns<UserRows> = [
 interface Row {
   readonly userId: UserId
   readonly traceParent: string | null
-  readonly notification: Notification
+  readonly notification: FreshRow
   readonly route: Route
   /** The row's place among its user's rows, from 1. */
   readonly ord: number
