@@ -22,7 +22,7 @@ const oids: Record<ArrayElement, number> = {
 }
 
 /** One array parameter; fails only if the driver knew no array type for a built-in element type. */
-export const arrayParameter = (
+const arrayParameter = (
   element: ArrayElement,
   values: ReadonlyArray<unknown>
 ): Effect.Effect<PgTypes.Parameter, SqlError> =>
