@@ -5,7 +5,7 @@
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { type ConfigurationError } from "@herald/domain"
-import { type Config, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { type Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { RpcSerialization } from "effect/rpc"
 import { ClusterLayer, isClustered } from "./cluster/ClusterLayer.ts"
 import { HeraldConfig } from "./config/HeraldConfig.ts"
@@ -19,6 +19,7 @@ import { ClientTokens } from "./gateway/ClientTokens.ts"
 import { EdgeRateLimits } from "./gateway/EdgeRateLimits.ts"
 import { TokenRevocations } from "./gateway/TokenRevocations.ts"
 import { HttpServer } from "./gateway/HttpServer.ts"
+import { builtWithOnly } from "./gateway/LeanContext.ts"
 import { LocalSockets } from "./gateway/LocalSockets.ts"
 import { Presence } from "./gateway/Presence.ts"
 import { SocketGateway } from "./gateway/SocketGateway.ts"
@@ -134,7 +135,11 @@ const Banner = Layer.effectDiscard(Effect.gen(function*() {
  * group's, and effect/rpc finds handlers by name in context.
  */
 const UserApiLayer = UserApi.layer.pipe(
-  Layer.provide(Layer.mergeAll(UserHandlersLayer, UserAuthenticationLayer, RpcSerialization.layerJson))
+  Layer.provide(Layer.mergeAll(
+    builtWithOnly(UserHandlersLayer, Context.pick(UserOperations)),
+    UserAuthenticationLayer,
+    RpcSerialization.layerJson
+  ))
 )
 
 /** Push and email as the environment configures them (each off when unset). */
@@ -153,7 +158,8 @@ export const ServerLayer = (
     Layer.provideMerge(HttpServer.layer),
     Layer.provide(Layer.mergeAll(
       SocketGateway.layer,
-      AppHandlersLayer,
+      // effect/rpc merges the context a handlers layer was built in into every call's (LeanContext).
+      builtWithOnly(AppHandlersLayer, Context.pick(ClientTokens, UserOperations, Publisher)),
       UserApiLayer,
       AdminHandlersLayer.pipe(Layer.provide(Replayer.layer)),
       UserMailboxLayer,

@@ -9,6 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { HeraldConfig } from "../config/HeraldConfig.ts"
 import { makeHttpApp } from "./HttpApp.ts"
+import { withoutHeraldServices } from "./LeanContext.ts"
 import { SocketGateway } from "./SocketGateway.ts"
 
 export class HttpServer extends Context.Service<HttpServer, {
@@ -21,7 +22,9 @@ export class HttpServer extends Context.Service<HttpServer, {
     const gateway = yield* SocketGateway
     const app = yield* makeHttpApp
     const scope = yield* Effect.scope
-    const handler = yield* NodeHttpServer.makeHandler(app, { scope })
+    // Requests run in a context without the server's own services: effect copies a fiber's
+    // context as it grows (LeanContext).
+    const handler = yield* withoutHeraldServices(NodeHttpServer.makeHandler(app, { scope }))
     const server = createServer({ keepAliveTimeout: 65_000 })
     server.on("request", handler)
     server.on("upgrade", (request, socket, head) => {
