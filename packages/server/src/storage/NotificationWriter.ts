@@ -136,7 +136,7 @@ export class NotificationWriter extends Context.Service<NotificationWriter, {
       writePackUntraced(pack).pipe(Effect.withSpan("NotificationWriter.batch", {
         attributes: { "herald.publishes": pack.length },
         links: pack.flatMap(({ span }) => Option.isSome(span) ? [{ span: span.value, attributes: {} }] : [])
-      }))
+      }, { captureStackTrace: false }))
 
     // Most users' preferences come from memory; the insert refuses the rows of a user whose
     // preferences changed since (on any node), and only those are read again and written again.
