@@ -92,15 +92,18 @@ export const makeNotifyCoalescer = <E>(options: {
     return Effect.forEach(entries, (entry) => Deferred.failCause(entry.done, exit.cause), { discard: true })
   }
 
-  // A merged call continues the first caller's trace and links the others'.
+  // A merged call continues the first caller's trace and links the others'. No stack trace is
+  // captured for the span: the name says where it is, and the capture was 4 % of a busy
+  // publisher's CPU (docs/performance.md).
   const traced = (entries: ReadonlyArray<Entry<E>>, call: Effect.Effect<void>) => {
     const [first, ...rest] = entries
     const links = rest.flatMap((entry) => entry.span._tag === "Some" ? [{ span: entry.span.value, attributes: {} }] : [])
     const spanned = Effect.withSpan(call, "HeraldClient.notifyCall", {
       attributes: { "herald.calls": entries.length, "herald.items": entries.reduce((sum, entry) => sum + entry.items.length, 0) },
-      links
+      links,
+      captureStackTrace: false
     })
-    return first?.span._tag === "Some" ? Effect.withParentSpan(spanned, first.span.value) : spanned
+    return first?.span._tag === "Some" ? Effect.withParentSpan(spanned, first.span.value, { captureStackTrace: false }) : spanned
   }
 
   // A client closed while publishes wait or are sent answers them as interrupted, so no caller hangs.
