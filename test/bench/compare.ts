@@ -28,6 +28,7 @@ import { type RunOutcome, type RunPlan, runOnce, stopCurrentRun } from "./suppor
 import { compareTable } from "./support/compareTable.ts"
 import { topSelfTime } from "./support/cpuProfile.ts"
 import { summarizeHeap } from "./support/heapSnapshot.ts"
+import { summarizeAllocations } from "./support/allocationProfile.ts"
 import { machine, versions } from "./support/versions.ts"
 import { fileLimit } from "./support/system.ts"
 
@@ -88,6 +89,7 @@ const main = async (): Promise<number> => {
   const failed: Array<Extract<RunOutcome, { _tag: "failed" }>> = []
   let profile: ReturnType<typeof topSelfTime> = null
   let heap: ReturnType<typeof summarizeHeap> = null
+  let allocations: ReturnType<typeof summarizeAllocations> = null
   for (const outcome of outcomes) {
     if (outcome._tag === "failed") {
       failed.push(outcome)
@@ -98,6 +100,8 @@ const main = async (): Promise<number> => {
     if (dir !== null && profile === null) profile = topSelfTime(dir, root)
     const snapshot = outcome.readings.heapSnapshot
     if (snapshot !== null && heap === null) heap = summarizeHeap(snapshot, outcome.readings.plan.sockets)
+    const allocDir = outcome.readings.allocDir
+    if (allocDir !== null && allocations === null) allocations = summarizeAllocations(allocDir, root, outcome.readings.publishes)
   }
   const ratioRows = ratios(runs)
   const herald = runs.filter((run) => run.system === "herald" || run.system === "herald-cluster")
@@ -128,6 +132,7 @@ const main = async (): Promise<number> => {
     failed,
     profile,
     heap,
+    allocations,
     verdict: { ...verdict, exitCode }
   }
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
@@ -136,6 +141,14 @@ const main = async (): Promise<number> => {
     if (profile !== null) {
       process.stderr.write(`\n  embedded Herald server, top self time (${profile.file}):\n`)
       for (const f of profile.functions) process.stderr.write(`  ${f.selfMs.toFixed(0).padStart(8)} ms ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}\n`)
+    }
+    if (allocations !== null) {
+      const a = allocations
+      process.stderr.write(
+        `\n  embedded Herald server, allocated in the measured window: ${a.sampledMb} MB, ${a.perDeliveryKb} KB per delivery; ` +
+          `copying Context maps ${a.contextCopiesMb} MB (${a.contextCopiesPercent}%) (${a.file}):\n`
+      )
+      for (const f of a.top) process.stderr.write(`  ${f.mb.toFixed(1).padStart(8)} MB ${f.percent.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}\n`)
     }
     if (heap !== null) {
       process.stderr.write(`\n  embedded Herald server heap with ${heap.sockets} idle sockets: ${heap.totalMb} MB (${heap.file})\n`)

@@ -33,6 +33,10 @@ export const usage = `usage: node test/bench/compare.ts [options]   (or: pnpm be
                            in DIR, as the embedded default reaches its own (default: /var/run/postgresql when
                            the socket is there), or over TCP with off; the cluster's nodes always use TCP
   --profile                run the embedded Herald server under node --cpu-prof; report its top self-time functions
+  --alloc-profile          sample what the embedded Herald server allocates during the measured window, the
+                           garbage collected already included; report the bytes per delivery, the share spent
+                           copying effect's Context maps, and the top allocating functions (sampling costs CPU,
+                           so that run's latency figures are not comparable; not with --heap-snapshot)
   --heap-snapshot          write a heap snapshot of the embedded Herald server once its sockets are open and idle;
                            report what it holds by object kind, per socket (the server stops while it writes
                            the snapshot, so that run's latency figures are not comparable)
@@ -59,6 +63,7 @@ const { bad, values: args } = benchFlags(usage, {
   warmup: { type: "string" },
   "pg-socket": { type: "string" },
   profile: { type: "boolean", default: false },
+  "alloc-profile": { type: "boolean", default: false },
   "heap-snapshot": { type: "boolean", default: false },
   quick: { type: "boolean", default: false },
   "json-only": { type: "boolean", default: false }
@@ -122,6 +127,10 @@ export const config = {
   // The folder of the machine PostgreSQL's Unix socket the embedded Herald server connects through; null: TCP.
   pgSocketDir: pgSocket(args["pg-socket"]),
   profile: args.profile,
+  // The sampler and the heap snapshot are both asked for with SIGUSR2.
+  allocProfile: args["alloc-profile"] && args["heap-snapshot"]
+    ? bad("--alloc-profile and --heap-snapshot both signal the server with SIGUSR2: use one at a time")
+    : args["alloc-profile"],
   heapSnapshot: args["heap-snapshot"],
   jsonOnly: args["json-only"]
 }

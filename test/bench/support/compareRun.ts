@@ -19,7 +19,7 @@ import type { CompareConfig, SystemName } from "./compareOptions.ts"
 import { type RunningSystem, startSystem } from "./compareSystems.ts"
 import { forkLoad, type LoadProcess } from "./loadProcess.ts"
 import { readStoreCpu, storeCpuDelta } from "./storeCpu.ts"
-import { snapshotWritten } from "./heapSnapshot.ts"
+import { fileWritten } from "./heapSnapshot.ts"
 import { readCpuSeconds } from "./system.ts"
 import {
   FromPublisher,
@@ -53,6 +53,8 @@ export interface RunReadings {
   readonly generatorCpuSeconds: number
   readonly logs: Awaited<ReturnType<RunningSystem["stop"]>>
   readonly profileDir: string | null
+  /** The embedded server's allocation profile of the measured window (`--alloc-profile`). */
+  readonly allocDir: string | null
   /** The embedded server's heap snapshot with its sockets open (with `--heap-snapshot`). */
   readonly heapSnapshot: string | null
 }
@@ -171,6 +173,7 @@ export const runOnce = async (
     await sleep(1_000)
     const storeBefore = await readStoreCpu(system.databaseName, system.redisUrl)
     const cpuBefore = totalCpu(system)
+    if (system.allocDir !== null) signalServer(system)
     publishing.send({ _tag: "go" })
     const published = await publishing.next("published", (config.seconds + 300) * 1000)
     const accepted = sum(published.ok)
@@ -186,6 +189,11 @@ export const runOnce = async (
     }
     const drainMs = performance.now() - drainStart
     const cpuAfter = totalCpu(system)
+    if (system.allocDir !== null) {
+      signalServer(system)
+      const file = await fileWritten(system.allocDir, ".heapprofile", 60_000)
+      say(file === null ? "allocation profile: none written within 60 s" : `allocation profile: ${file}`)
+    }
     const storeAfter = await readStoreCpu(system.databaseName, system.redisUrl)
     // Late duplicates would arrive now.
     await sleep(500)
@@ -213,6 +221,7 @@ export const runOnce = async (
         generatorCpuSeconds: sum(receipts.map((r) => r.cpuSeconds)),
         logs,
         profileDir: system.profileDir,
+        allocDir: system.allocDir,
         heapSnapshot
       }
     }
@@ -225,12 +234,18 @@ export const runOnce = async (
   }
 }
 
+/** SIGUSR2 to the embedded server: starts, then stops, its allocation sampler (`allocationSampler.ts`). */
+const signalServer = (system: RunningSystem) => {
+  const [server] = system.servers
+  if (server !== undefined) process.kill(server.pid, "SIGUSR2")
+}
+
 /** Asks the embedded server for a heap snapshot (SIGUSR2, `--heapsnapshot-signal`) and waits until it is written. */
 const takeHeapSnapshot = async (system: RunningSystem, dir: string, say: (line: string) => void): Promise<string | null> => {
   const [server] = system.servers
   if (server === undefined) return null
   process.kill(server.pid, "SIGUSR2")
-  const file = await snapshotWritten(dir, 180_000)
+  const file = await fileWritten(dir, ".heapsnapshot", 180_000)
   say(file === null ? "heap snapshot: none written within 180 s" : `heap snapshot: ${file}`)
   return file
 }

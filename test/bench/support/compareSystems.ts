@@ -47,6 +47,8 @@ export interface RunningSystem {
   readonly profileDir: string | null
   /** Where the embedded server writes a heap snapshot on SIGUSR2 (with `--heap-snapshot`). */
   readonly heapDir: string | null
+  /** Where the embedded server writes its allocation profile (with `--alloc-profile`). */
+  readonly allocDir: string | null
   /** Stops everything; logs are kept (and returned) only when a server logged a warning or worse. */
   stop(): Promise<{ readonly logErrors: number; readonly logWarnings: number; readonly keptLogs: ReadonlyArray<string> }>
 }
@@ -103,9 +105,11 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
         const database = await withScope(scope, testDatabase)
         const profileDir = config.profile ? mkdtempSync(join(tmpdir(), "herald-bench-profile-")) : null
         const heapDir = config.heapSnapshot ? mkdtempSync(join(tmpdir(), "herald-bench-heap-")) : null
+        const allocDir = config.allocProfile ? mkdtempSync(join(tmpdir(), "herald-bench-alloc-")) : null
         const nodeArgs = [
           ...(profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
-          ...(heapDir === null ? [] : ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${heapDir}`])
+          ...(heapDir === null ? [] : ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${heapDir}`]),
+          ...(allocDir === null ? [] : ["--import", join(import.meta.dirname, "allocationSampler.ts")])
         ]
         const server = await startServer({
           root,
@@ -114,7 +118,8 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           adminKey,
           tokenSecret,
           label: "herald",
-          ...(nodeArgs.length === 0 ? {} : { nodeArgs })
+          ...(nodeArgs.length === 0 ? {} : { nodeArgs }),
+          ...(allocDir === null ? {} : { env: { HERALD_ALLOC_PROFILE_DIR: allocDir } })
         })
         servers.push(server)
         return {
@@ -127,6 +132,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           redisUrl: null,
           profileDir,
           heapDir,
+          allocDir,
           stop
         }
       }
@@ -161,6 +167,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           redisUrl: redis.url,
           profileDir: null,
           heapDir: null,
+          allocDir: null,
           stop
         }
       }
@@ -177,6 +184,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           redisUrl: null,
           profileDir: null,
           heapDir: null,
+          allocDir: null,
           stop
         }
       }
@@ -200,6 +208,7 @@ export const startSystem = async (name: SystemName, options: StartOptions): Prom
           redisUrl: redis.url,
           profileDir: null,
           heapDir: null,
+          allocDir: null,
           stop
         }
       }

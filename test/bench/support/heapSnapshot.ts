@@ -70,15 +70,15 @@ export const summarizeHeap = (file: string, sockets: number, limit = 20): HeapSu
 }
 
 /**
- * The snapshot file in `dir` once V8 has finished writing it (its size unchanged for a second),
+ * The file in `dir` whose name ends in `ending` once it has been written (its size unchanged for a second),
  * or null after `timeoutMs`.
  */
-export const snapshotWritten = async (dir: string, timeoutMs: number): Promise<string | null> => {
+export const fileWritten = async (dir: string, ending: string, timeoutMs: number): Promise<string | null> => {
   const deadline = Date.now() + timeoutMs
   let last = { file: "", size: -1, since: Date.now() }
   while (Date.now() < deadline) {
     await sleep(250)
-    const name = readdirSync(dir).find((entry) => entry.endsWith(".heapsnapshot"))
+    const name = readdirSync(dir).find((entry) => entry.endsWith(ending))
     if (name === undefined) continue
     const file = join(dir, name)
     const size = statSync(file).size
