@@ -13,7 +13,8 @@
  * request's context: services take what they use when they are built
  * (STYLE.md), and effect/rpc finds handlers in the context it captured when
  * its server was built. What stays are effect's references (tracer, logger,
- * minimum log level, …), which are read at run time.
+ * minimum log level, …), which are read at run time, and the dozen services
+ * of effect's own modules (SQL, cluster, platform), left as they were.
  */
 import { Context, Effect, Layer } from "effect"
 
