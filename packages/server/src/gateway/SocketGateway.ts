@@ -58,8 +58,13 @@ const TooManySocketsRetryMs = 5_000
 const FloodFactor = 4
 /** How often a catch-up looks whether a slow client has read enough for the next page. */
 const DrainPoll = Duration.millis(20)
-/** Heartbeat sweeps per interval: each pings the sockets whose ping fell due since the last. */
-const SweepsPerHeartbeat = 16
+/**
+ * Heartbeat sweeps per interval: each pings the sockets whose ping fell due since the last, so
+ * about 1/64 of them. At 16, a sweep wrote 625 pings at once with 10,000 sockets, and the 625
+ * pongs came back together; p99 at 200/s was 30–47 ms against 14–21 ms at 64, for about 1 %
+ * more server CPU spent walking the sockets (docs/performance.md, 2026-12-07).
+ */
+const SweepsPerHeartbeat = 64
 
 interface Connection {
   readonly ws: WebSocket
