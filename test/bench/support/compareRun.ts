@@ -234,17 +234,20 @@ export const runOnce = async (
   }
 }
 
-/** SIGUSR2 to the embedded server: starts, then stops, its allocation sampler (`allocationSampler.ts`). */
-const signalServer = (system: RunningSystem) => {
+/**
+ * SIGUSR2 to the embedded server: a heap snapshot (`--heapsnapshot-signal`), or the start and
+ * then the end of its allocation sampling (`allocationSampler.ts`). False when there is no server.
+ */
+const signalServer = (system: RunningSystem): boolean => {
   const [server] = system.servers
-  if (server !== undefined) process.kill(server.pid, "SIGUSR2")
+  if (server === undefined) return false
+  process.kill(server.pid, "SIGUSR2")
+  return true
 }
 
 /** Asks the embedded server for a heap snapshot (SIGUSR2, `--heapsnapshot-signal`) and waits until it is written. */
 const takeHeapSnapshot = async (system: RunningSystem, dir: string, say: (line: string) => void): Promise<string | null> => {
-  const [server] = system.servers
-  if (server === undefined) return null
-  process.kill(server.pid, "SIGUSR2")
+  if (!signalServer(system)) return null
   const file = await fileWritten(dir, ".heapsnapshot", 180_000)
   say(file === null ? "heap snapshot: none written within 180 s" : `heap snapshot: ${file}`)
   return file
